@@ -140,4 +140,4 @@ export interface LocalEndpoints {
 }
 
 export const LOCAL_ACCOUNT = '000000000000';
-export const LOCAL_REGION = 'cn-north-1';
+export const LOCAL_REGION = 'us-east-1';
