@@ -1,0 +1,143 @@
+import type { z } from 'zod';
+import { caseReceivedV1 } from './case-received.v1';
+import { caseStatusChangedV1 } from './case-status-changed.v1';
+import type { EventEnvelope } from './envelope';
+
+export interface EventParty {
+  /** Capability folder under functions/. */
+  capability: string;
+  /** What it does with the event, or why it emits it. */
+  purpose: string;
+  /** `planned` until the issue that builds the subscriber lands. */
+  status: 'live' | 'planned';
+}
+
+export interface EventDefinition<TDetailType extends string = string, TSchema extends z.ZodType = z.ZodType> {
+  detailType: TDetailType;
+  version: number;
+  source: string;
+  description: string;
+  schema: TSchema;
+  producers: EventParty[];
+  consumers: EventParty[];
+  /** Documents the shape and is validated by a test; doubles as a fixture. */
+  example: z.input<TSchema>;
+}
+
+const defineEvent = <const TDetailType extends string, TSchema extends z.ZodType>(
+  definition: EventDefinition<TDetailType, TSchema>,
+) => definition;
+
+const exampleCaseId = '330000:11330000002593947X4000117051000202611210001';
+
+export const caseReceivedV1Event = defineEvent({
+  detailType: 'CaseReceived',
+  version: 1,
+  source: 'zwfw.case-aggregate',
+  description: 'A case (办件) seen by the hub for the first time.',
+  schema: caseReceivedV1,
+  producers: [
+    {
+      capability: 'case-aggregate',
+      purpose: 'The consumer stores the first change of a case.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'evaluation-ingest',
+      purpose: 'Takes region, department and item of an evaluated case from it.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    caseId: exampleCaseId,
+    regionCode: '330000',
+    departmentCode: '11330000002593947X',
+    itemCode: '11330000002593947X4000117051000',
+    channel: 'online',
+    fullyOnline: true,
+    receivedAt: '2026-11-21T02:00:03Z',
+  },
+});
+
+export const caseStatusChangedV1Event = defineEvent({
+  detailType: 'CaseStatusChanged',
+  version: 1,
+  source: 'zwfw.case-aggregate',
+  description: 'A status change applied to a case, at most once per case and status.',
+  schema: caseStatusChangedV1,
+  producers: [
+    {
+      capability: 'case-aggregate',
+      purpose: 'The consumer applies a change and commits its statistics in one transaction.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'licence-retrieve',
+      purpose: "Authorises use of a holder's licence by a case in which the holder applied (by idHmac).",
+      status: 'planned',
+    },
+    {
+      capability: 'evaluation-ingest',
+      purpose: 'Opens the evaluation window when a case is completed.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    changeId: `${exampleCaseId}#accepted`,
+    caseId: exampleCaseId,
+    regionCode: '330000',
+    departmentCode: '11330000002593947X',
+    itemCode: '11330000002593947X4000117051000',
+    status: 'accepted',
+    currentStatus: 'accepted',
+    statusAt: '2026-11-21T10:00:00+08:00',
+    applicant: {
+      type: 'person',
+      idType: 'citizen_id',
+      idHmac: 'Bf2XpYAItYlScow_VT59ac340hW9EPy0SrvIORmdzYg',
+      maskedId: '110105********002X',
+    },
+    channel: 'online',
+    fullyOnline: true,
+  },
+});
+
+/** Every event the hub emits. Later issues append here; `npm run events:schemas` regenerates events/schemas/. */
+export const catalogue = [caseReceivedV1Event, caseStatusChangedV1Event] as const;
+
+export type CatalogueEvent = (typeof catalogue)[number];
+export type DetailType = CatalogueEvent['detailType'];
+/** The detail a producer passes for a detail type (any of its catalogued versions). */
+export type DetailOf<T extends DetailType> = z.input<Extract<CatalogueEvent, { detailType: T }>['schema']>;
+
+export const schemaKeyOf = (event: Pick<EventDefinition, 'detailType' | 'version'>) =>
+  `${event.detailType}.v${event.version}`;
+
+export function findEvent(detailType: string, version: unknown): EventDefinition | undefined {
+  return catalogue.find((event) => event.detailType === detailType && event.version === version);
+}
+
+/** A whole envelope around an event's example detail, as EventBridge would deliver it in the local account. */
+export function exampleEnvelopeOf<TEvent extends EventDefinition>(
+  event: TEvent,
+): EventEnvelope<TEvent['example']> {
+  return {
+    version: '0',
+    id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+    'detail-type': event.detailType,
+    source: event.source,
+    account: '000000000000',
+    time: '2026-11-21T02:00:05Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: event.example,
+  };
+}
