@@ -1,0 +1,35 @@
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+
+export type NonceOutcome = 'recorded' | 'replayed';
+
+/**
+ * Single-use request nonces, one item per (access key, nonce) in NONCES_TABLE, expiring by TTL.
+ * DynamoDB Local never deletes expired items (and AWS deletes them late), so an expired item is
+ * treated as absent: the condition lets a put overwrite it.
+ */
+export class NonceStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async recordNonce(accessKeyId: string, nonce: string, ttlSeconds: number): Promise<NonceOutcome> {
+    const now = Math.floor(this.clock().getTime() / 1000);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `nonce#${accessKeyId}#${nonce}`, sk: 'nonce', expiresAt: now + ttlSeconds },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return 'recorded';
+    } catch (error) {
+      // By name: the error class may come from another copy of the SDK in a bundle.
+      if ((error as Error).name === 'ConditionalCheckFailedException') return 'replayed';
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NonceStore } from '../../../shared/nonce-store';
+import { localDynamo, uniqueTableName } from '../../support/dynamo';
+
+const { client, doc } = localDynamo();
+const table = uniqueTableName('nonces');
+
+beforeAll(async () => {
+  await client.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+});
+
+describe('NonceStore against DynamoDB Local', () => {
+  let nowMs = Date.parse('2026-11-21T10:00:00Z');
+  const store = new NonceStore(doc, table, () => new Date(nowMs));
+
+  it('records a nonce once and calls the second use a replay', async () => {
+    expect(await store.recordNonce('AKDEVREGION330000', 'nonce-aaaaaaaaaaaaaaaa', 660)).toBe('recorded');
+    expect(await store.recordNonce('AKDEVREGION330000', 'nonce-aaaaaaaaaaaaaaaa', 660)).toBe('replayed');
+  });
+
+  it('keeps nonces of different clients apart', async () => {
+    expect(await store.recordNonce('AKDEVREGION110000', 'nonce-aaaaaaaaaaaaaaaa', 660)).toBe('recorded');
+  });
+
+  it('stores the expiry as epoch seconds in expiresAt', async () => {
+    await store.recordNonce('AKDEVREGION120000', 'nonce-bbbbbbbbbbbbbbbb', 660);
+    const item = await doc.send(
+      new GetCommand({
+        TableName: table,
+        Key: { pk: 'nonce#AKDEVREGION120000#nonce-bbbbbbbbbbbbbbbb', sk: 'nonce' },
+      }),
+    );
+    expect(item.Item?.expiresAt).toBe(Math.floor(nowMs / 1000) + 660);
+  });
+
+  it('lets an expired nonce be used again, since DynamoDB Local never deletes it', async () => {
+    expect(await store.recordNonce('AKDEVREGION130000', 'nonce-cccccccccccccccc', 60)).toBe('recorded');
+    nowMs += 59_000;
+    expect(await store.recordNonce('AKDEVREGION130000', 'nonce-cccccccccccccccc', 60)).toBe('replayed');
+    nowMs += 2_000;
+    expect(await store.recordNonce('AKDEVREGION130000', 'nonce-cccccccccccccccc', 60)).toBe('recorded');
+    expect(await store.recordNonce('AKDEVREGION130000', 'nonce-cccccccccccccccc', 60)).toBe('replayed');
+  });
+
+  it('records exactly one of many concurrent uses of the same nonce', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () => store.recordNonce('AKDEVREGION140000', 'nonce-dddddddddddddddd', 660)),
+    );
+    expect(outcomes.filter((o) => o === 'recorded')).toHaveLength(1);
+  });
+});
