@@ -66,8 +66,8 @@ function matchResource(route: RouteModel, requestSegments: string[]): ResourceMa
     if (greedyName) {
       const rest = requestSegments.slice(i);
       if (rest.length === 0 || rest.some((segment) => segment === '')) return undefined;
-      // API Gateway hands the greedy remainder over decoded but with its slashes kept.
-      pathParameters[greedyName] = rest.map(decodeSegment).join('/');
+      // REST APIs hand path parameters over as sent, still percent-encoded; the handler decodes them.
+      pathParameters[greedyName] = rest.join('/');
       ranks.push(GREEDY);
       return { route, pathParameters, ranks };
     }
@@ -75,7 +75,7 @@ function matchResource(route: RouteModel, requestSegments: string[]): ResourceMa
     if (requestSegment === undefined || requestSegment === '') return undefined;
     const paramName = /^\{(.+)\}$/.exec(resourceSegment)?.[1];
     if (paramName) {
-      pathParameters[paramName] = decodeSegment(requestSegment);
+      pathParameters[paramName] = requestSegment;
       ranks.push(PARAMETER);
     } else if (decodeSegment(requestSegment) === resourceSegment) {
       ranks.push(LITERAL);
@@ -91,7 +91,7 @@ function splitPath(path: string): string[] {
   return trimmed === '' ? [] : trimmed.split('/');
 }
 
-/** Decoded exactly once, as API Gateway does; a malformed escape is passed on as sent rather than failing. */
+/** Literal segments compare decoded; a malformed escape is compared as sent rather than failing. */
 function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);

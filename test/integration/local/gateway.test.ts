@@ -111,10 +111,10 @@ describe('local gateway over HTTP', () => {
     expect(event.headers['x-hub-key'] ?? event.headers['X-Hub-Key']).toBe('AK-region-330000');
   });
 
-  it('decodes the case id once and keeps the path as sent', async () => {
+  it('keeps the path and the case id as sent (the handler decodes it)', async () => {
     const response = await fetch(`${base()}/v1/cases/330000%3A11330000002593947X`);
     const event = (await response.json()) as APIGatewayProxyEvent;
-    expect(event.pathParameters).toEqual({ caseId: '330000:11330000002593947X' });
+    expect(event.pathParameters).toEqual({ caseId: '330000%3A11330000002593947X' });
     expect(event.path).toBe('/v1/cases/330000%3A11330000002593947X');
   });
 

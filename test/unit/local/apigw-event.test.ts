@@ -54,14 +54,14 @@ describe('matchRoute', () => {
     expect(match.kind === 'matched' && match.route.method).toBe('GET');
   });
 
-  it('decodes path parameters exactly once', () => {
+  it('passes path parameters on as sent, still percent-encoded, as REST APIs do', () => {
     const match = matchRoute(routes, 'GET', '/v1/cases/330000%3A11%252F2');
-    expect(match).toMatchObject({ kind: 'matched', pathParameters: { caseId: '330000:11%2F2' } });
+    expect(match).toMatchObject({ kind: 'matched', pathParameters: { caseId: '330000%3A11%252F2' } });
   });
 
   it('keeps the slashes of a greedy parameter', () => {
     const match = matchRoute(routes, 'GET', '/v1/a/b%20c/d');
-    expect(match).toMatchObject({ kind: 'matched', pathParameters: { proxy: 'a/b c/d' } });
+    expect(match).toMatchObject({ kind: 'matched', pathParameters: { proxy: 'a/b%20c/d' } });
   });
 
   it('says 405 with the allowed methods when only the method is wrong', () => {
@@ -103,13 +103,13 @@ function eventFor(req: IncomingRequest) {
 }
 
 describe('buildProxyEvent', () => {
-  it('builds the REST v1 proxy event with the path as sent and decoded parameters', () => {
+  it('builds the REST v1 proxy event with the path and parameters as sent', () => {
     const event = eventFor(request());
     expect(event).toMatchObject({
       resource: '/v1/cases/{caseId}',
       path: '/v1/cases/330000%3A0001',
       httpMethod: 'GET',
-      pathParameters: { caseId: '330000:0001' },
+      pathParameters: { caseId: '330000%3A0001' },
       stageVariables: null,
       body: null,
       isBase64Encoded: false,
