@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { loadIdHmacKey } from '../../shared/client-registry';
+import { loadConfig, requiredString, tableName } from '../../shared/config';
+import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
+import { maskIdNumber, maskName } from '../../shared/masking';
+import { logger } from '../../shared/observability';
+import { hmacIdentifier } from '../../shared/pii';
+import { forbidden, internalError, notFound, toProblemResponse } from '../../shared/problem';
+import { parseCaseId } from './domain/change';
+import { mayAccessRegion, type Pseudonymise, type RejectedCaseRecord, triageRecords } from './domain/ingest';
+import { MAX_RECORDS_PER_BATCH } from './domain/record';
+import { toCaseView } from './domain/view';
+import { type ChangeQueue, createChangeQueue } from './queue';
+import { type CaseStore, createCaseStore } from './store';
+
+/**
+ * The case API: `POST /v1/cases:batch` (ingest, scope cases:write) and `GET /v1/cases/{caseId}`
+ * (query, scope cases:read). Signature, scope, JSON, envelope validation and Idempotency-Key are the
+ * HTTP stack's; the rules are in domain/. One function serves both routes.
+ */
+export interface CaseApiDependencies {
+  queue: () => ChangeQueue;
+  store: () => CaseStore;
+  idHmacKey: () => Promise<Uint8Array>;
+  clock: () => Date;
+  http?: HttpDependencyOverrides;
+}
+
+/** The envelope only: each record is judged on its own, so one bad record does not refuse the batch. */
+export const ingestEnvelopeSchema = z.object({
+  records: z.array(z.unknown()).min(1).max(MAX_RECORDS_PER_BATCH),
+});
+
+const caseIdPathSchema = z.object({
+  caseId: z
+    .string()
+    .refine((id) => parseCaseId(id) !== undefined, 'A case id reads {regionCode}:{caseNumber}.'),
+});
+
+export interface IngestReply {
+  batchId: string;
+  accepted: number;
+  rejected: RejectedCaseRecord[];
+}
+
+const pseudonymiseWith =
+  (key: Uint8Array): Pseudonymise =>
+  ({ type, idType, idNumber, name }) => ({
+    type,
+    idType,
+    idHmac: hmacIdentifier(key, idType, idNumber),
+    maskedId: maskIdNumber(idNumber),
+    maskedName: maskName(name),
+  });
+
+function regionOfCaseId(caseId: string): string {
+  const parsed = parseCaseId(caseId);
+  if (!parsed) throw new Error('caseId passed validation but does not parse');
+  return parsed.regionCode;
+}
+
+export function createCaseApi(deps: CaseApiDependencies) {
+  const ingest = httpHandler(
+    {
+      operation: 'cases.ingestBatch',
+      scope: 'cases:write',
+      body: ingestEnvelopeSchema,
+      idempotent: true,
+      handle: async ({ body, client, correlationId, metrics }) => {
+        const batchId = randomUUID();
+        const triage = triageRecords(body.records, {
+          client,
+          batchId,
+          correlationId,
+          now: deps.clock(),
+          pseudonymise: pseudonymiseWith(await deps.idHmacKey()),
+        });
+        const notEnqueued = await deps.queue().enqueue(triage.changes);
+        const rejected = [
+          ...triage.rejected,
+          ...notEnqueued.map((index): RejectedCaseRecord => ({ index, reason: 'enqueue_failed' })),
+        ].sort((a, b) => a.index - b.index);
+        metrics.addMetric(
+          'CaseRecordsAccepted',
+          MetricUnit.Count,
+          triage.changes.length - notEnqueued.length,
+        );
+        metrics.addMetric('CaseRecordsRejected', MetricUnit.Count, rejected.length);
+        const reply: IngestReply = {
+          batchId,
+          accepted: triage.changes.length - notEnqueued.length,
+          rejected,
+        };
+        return { status: 202, body: reply };
+      },
+    },
+    deps.http,
+  );
+
+  const getCase = httpHandler(
+    {
+      operation: 'cases.get',
+      scope: 'cases:read',
+      path: caseIdPathSchema,
+      handle: async ({ path, client }) => {
+        // Decided on the id alone, before any lookup: a refusal must not reveal whether the case exists.
+        if (!mayAccessRegion(client, regionOfCaseId(path.caseId))) {
+          throw forbidden('case-out-of-scope', "This client may read only its own province's cases.");
+        }
+        const record = await deps.store().getCase(path.caseId);
+        if (!record) throw notFound('case-not-found', 'No case with this id has been received.');
+        return { status: 200, body: toCaseView(record) };
+      },
+    },
+    deps.http,
+  );
+
+  return { ingest, getCase };
+}
+
+const apiEnv = z.object({ CASES_TABLE: tableName, STATS_TABLE: tableName, CASE_QUEUE_URL: requiredString });
+
+/** Builds once; a failed build (a secret not readable yet) is tried again on the next call. */
+function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= build().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
+
+// Built on first use, so that importing the module (tests, synth) needs no environment.
+const defaultApi = once(async () => {
+  const aws = await import('../../shared/aws');
+  const config = loadConfig(apiEnv);
+  const queue = createChangeQueue({ sqs: aws.sqs, queueUrl: config.CASE_QUEUE_URL });
+  const store = createCaseStore({
+    doc: aws.documentClient,
+    casesTable: config.CASES_TABLE,
+    statsTable: config.STATS_TABLE,
+  });
+  return createCaseApi({
+    queue: () => queue,
+    store: () => store,
+    idHmacKey: once(() => loadIdHmacKey()),
+    clock: () => new Date(),
+  });
+});
+
+const ROUTES = {
+  'POST /v1/cases:batch': 'ingest',
+  'GET /v1/cases/{caseId}': 'getCase',
+} as const;
+
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  const route = ROUTES[`${event.httpMethod} ${event.resource}` as keyof typeof ROUTES];
+  if (!route) return toProblemResponse(notFound('route-not-found', 'No such route.'));
+  let api: Awaited<ReturnType<typeof defaultApi>>;
+  try {
+    api = await defaultApi();
+  } catch (error) {
+    logger.error('case API not configured', error as Error);
+    return toProblemResponse(internalError());
+  }
+  return api[route](event, context);
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { departmentCodeField, itemCodeField } from '../../../events/fields';
+import { CASE_STATUSES } from './status';
+
+/**
+ * The queue contract between the ingest API and the consumer: one status change of one case,
+ * free of personal data in clear (the ID number travels only as its keyed HMAC and masked form).
+ */
+export const CASE_NUMBER_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const REGION_CODE_PATTERN = /^\d{6}$/;
+export const CHANNELS = ['online', 'window', 'mobile', 'terminal'] as const;
+export const APPLICANT_TYPES = ['person', 'legal_person'] as const;
+export const ID_TYPES = ['citizen_id', 'credit_code'] as const;
+
+/** Channels that count as 网上办理 (online handling) in the assessment. */
+export const ONLINE_CHANNELS: ReadonlySet<Channel> = new Set(['online', 'mobile']);
+
+export const caseIdOf = (regionCode: string, caseNumber: string) => `${regionCode}:${caseNumber}`;
+
+const CASE_ID_PATTERN = /^(\d{6}):([A-Za-z0-9_-]{1,64})$/;
+
+/** Splits `{regionCode}:{caseNumber}`; undefined when malformed. */
+export function parseCaseId(caseId: string): { regionCode: string; caseNumber: string } | undefined {
+  const match = CASE_ID_PATTERN.exec(caseId);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { regionCode: match[1], caseNumber: match[2] };
+}
+
+const isoInstant = z.iso.datetime({ offset: true });
+
+export const maskedApplicantSchema = z.object({
+  type: z.enum(APPLICANT_TYPES),
+  idType: z.enum(ID_TYPES),
+  idHmac: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  maskedId: z.string().regex(/^[0-9A-Za-z*]{1,64}$/),
+  maskedName: z.string().min(1).max(200),
+});
+export type MaskedApplicant = z.infer<typeof maskedApplicantSchema>;
+
+export const caseChangeMessageSchema = z
+  .object({
+    version: z.literal(1),
+    caseId: z.string(),
+    regionCode: z.string().regex(REGION_CODE_PATTERN),
+    caseNumber: z.string().regex(CASE_NUMBER_PATTERN),
+    itemCode: itemCodeField,
+    itemName: z.string().min(1).max(500),
+    departmentCode: departmentCodeField,
+    applicant: maskedApplicantSchema,
+    channel: z.enum(CHANNELS),
+    fullyOnline: z.boolean(),
+    promisedDays: z.number().int().min(0),
+    statutoryDays: z.number().int().min(0),
+    status: z.enum(CASE_STATUSES),
+    statusAt: isoInstant,
+    clientId: z.string().min(1),
+    batchId: z.string().min(1),
+    correlationId: z
+      .string()
+      .max(128)
+      .regex(/^[A-Za-z0-9._:-]+$/),
+    receivedAt: isoInstant,
+  })
+  .refine((m) => m.caseId === caseIdOf(m.regionCode, m.caseNumber), {
+    path: ['caseId'],
+    message: 'caseId must be {regionCode}:{caseNumber}',
+  });
+
+export type CaseChange = z.infer<typeof caseChangeMessageSchema>;
+export type Channel = CaseChange['channel'];

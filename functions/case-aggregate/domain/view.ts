@@ -1,0 +1,41 @@
+import { type CaseRecord, currentStatus } from './case';
+
+/**
+ * What `GET /v1/cases/{caseId}` answers: the case, its history and its conflicts. The applicant appears
+ * masked only; the ID HMAC stays inside the hub, where it joins records, instead of becoming a tracking id.
+ */
+export function toCaseView(record: CaseRecord) {
+  const { type, idType, maskedId, maskedName } = record.applicant;
+  return {
+    caseId: record.caseId,
+    regionCode: record.regionCode,
+    caseNumber: record.caseNumber,
+    itemCode: record.itemCode,
+    itemName: record.itemName,
+    departmentCode: record.departmentCode,
+    applicant: { type, idType, maskedId, maskedName },
+    channel: record.channel,
+    fullyOnline: record.fullyOnline,
+    promisedDays: record.promisedDays,
+    statutoryDays: record.statutoryDays,
+    status: currentStatus(record),
+    timeline: record.timeline.map(({ status, at, changeId, receivedAt }) => ({
+      status,
+      at,
+      changeId,
+      receivedAt,
+    })),
+    conflicts: record.conflicts.map(({ status, at, reason, conflictsWith, detectedAt }) => ({
+      status,
+      at,
+      reason,
+      conflictsWith,
+      detectedAt,
+    })),
+    firstSeenAt: record.firstSeenAt,
+    lastChangeAt: record.lastChangeAt,
+    version: record.version,
+  };
+}
+
+export type CaseView = ReturnType<typeof toCaseView>;

@@ -1,0 +1,201 @@
+import type { CancellationReason } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { TransactionPlan } from './domain/batching';
+import { type CaseRecord, currentStatus, earliestStatusAt } from './domain/case';
+import { type BucketCounters, storedCounters } from './domain/statistics';
+
+/**
+ * The only code that touches the cases and statistics tables.
+ *
+ * Case item:  pk `CASE#{caseId}`, sk `CASE`, gsi1pk `APPLICANT#{idHmac}`, gsi1sk `{earliest status time}#{caseId}`,
+ *             the CaseRecord attributes and `status` (current status, for readers that do not replay the timeline).
+ * Stats item: pk `STATS#{province}#{day}#{shard}`, sk `{regionCode}#{departmentCode}#{itemCode}`, the bucket's
+ *             dimensions and its counters (numbers, only ever changed by ADD).
+ */
+export interface CaseTables {
+  doc: DynamoDBDocumentClient;
+  casesTable: string;
+  statsTable: string;
+  /** Waits between reads of keys DynamoDB left unprocessed; injected so tests do not sleep. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type CommitResult =
+  | { committed: true }
+  /**
+   * Cancelled: `staleCaseIds` changed since they were read (reload them); `contended` means another transaction
+   * held an item (retry as is). Nothing was written.
+   */
+  | { committed: false; staleCaseIds: string[]; contended: boolean };
+
+export interface CaseStore {
+  loadCases(caseIds: readonly string[]): Promise<Map<string, CaseRecord>>;
+  getCase(caseId: string): Promise<CaseRecord | undefined>;
+  commit(plan: TransactionPlan): Promise<CommitResult>;
+}
+
+const CASE_SK = 'CASE';
+const BATCH_GET_MAX_KEYS = 100;
+const MAX_UNPROCESSED_ROUNDS = 8;
+
+export const caseKey = (caseId: string) => ({ pk: `CASE#${caseId}`, sk: CASE_SK });
+
+/** Cancellation codes another attempt can clear; anything else fails the messages for SQS to redeliver. */
+const CONTENTION_CODES = new Set(['TransactionConflict']);
+
+function toCaseItem(record: CaseRecord): Record<string, unknown> {
+  return {
+    ...caseKey(record.caseId),
+    gsi1pk: `APPLICANT#${record.applicant.idHmac}`,
+    gsi1sk: `${earliestStatusAt(record) ?? record.firstSeenAt}#${record.caseId}`,
+    entity: 'case',
+    status: currentStatus(record),
+    ...record,
+  };
+}
+
+function fromCaseItem(item: Record<string, unknown>): CaseRecord {
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _gsi1pk,
+    gsi1sk: _gsi1sk,
+    entity: _entity,
+    status: _status,
+    ...record
+  } = item;
+  return record as unknown as CaseRecord;
+}
+
+function bucketUpdate(table: string, { bucket, counters }: BucketCounters) {
+  const dimensions = {
+    province: bucket.province,
+    day: bucket.day,
+    shard: bucket.shard,
+    regionCode: bucket.regionCode,
+    departmentCode: bucket.departmentCode,
+    itemCode: bucket.itemCode,
+  };
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const assignments = Object.entries(dimensions).map(([name, value], i) => {
+    names[`#d${i}`] = name;
+    values[`:d${i}`] = value;
+    return `#d${i} = :d${i}`;
+  });
+  const additions = Object.entries(storedCounters(counters)).map(([name, value], i) => {
+    names[`#c${i}`] = name;
+    values[`:c${i}`] = value;
+    return `#c${i} :c${i}`;
+  });
+  return {
+    Update: {
+      TableName: table,
+      Key: { pk: bucket.pk, sk: bucket.sk },
+      UpdateExpression: `SET ${assignments.join(', ')} ADD ${additions.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+function casePut(table: string, record: CaseRecord, expectedVersion: number | undefined) {
+  const item = { ...toCaseItem(record), version: (expectedVersion ?? 0) + 1 };
+  return {
+    Put:
+      expectedVersion === undefined
+        ? { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            TableName: table,
+            Item: item,
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          },
+  };
+}
+
+function isCancellation(error: unknown): error is Error & { CancellationReasons?: CancellationReason[] } {
+  return error instanceof Error && error.name === 'TransactionCanceledException';
+}
+
+const chunk = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createCaseStore(tables: CaseTables): CaseStore {
+  const { doc, casesTable, statsTable } = tables;
+  const sleep = tables.sleep ?? defaultSleep;
+
+  async function loadChunk(caseIds: readonly string[], into: Map<string, CaseRecord>): Promise<void> {
+    let keys: Record<string, unknown>[] = caseIds.map(caseKey);
+    for (let round = 0; keys.length > 0; round += 1) {
+      if (round >= MAX_UNPROCESSED_ROUNDS)
+        throw new Error(`cases table left ${keys.length} keys unprocessed`);
+      if (round > 0) await sleep(50 * 2 ** round);
+      const result = await doc.send(
+        new BatchGetCommand({ RequestItems: { [casesTable]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of result.Responses?.[casesTable] ?? []) {
+        const record = fromCaseItem(item);
+        into.set(record.caseId, record);
+      }
+      keys = result.UnprocessedKeys?.[casesTable]?.Keys ?? [];
+    }
+  }
+
+  return {
+    async loadCases(caseIds) {
+      const found = new Map<string, CaseRecord>();
+      for (const ids of chunk([...new Set(caseIds)], BATCH_GET_MAX_KEYS)) await loadChunk(ids, found);
+      return found;
+    },
+
+    async getCase(caseId) {
+      const result = await doc.send(
+        new GetCommand({ TableName: casesTable, Key: caseKey(caseId), ConsistentRead: true }),
+      );
+      return result.Item ? fromCaseItem(result.Item) : undefined;
+    },
+
+    async commit(plan) {
+      const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+        ...plan.writes.map((w) => casePut(casesTable, w.record, w.expectedVersion)),
+        ...plan.buckets.map((b) => bucketUpdate(statsTable, b)),
+      ];
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: items }));
+        return { committed: true };
+      } catch (error) {
+        if (!isCancellation(error) || !error.CancellationReasons) throw error;
+        return interpretCancellation(plan, error.CancellationReasons, error);
+      }
+    },
+  };
+}
+
+/** Reasons are positional: the case Puts come first, in plan order, then the bucket Updates. */
+function interpretCancellation(
+  plan: TransactionPlan,
+  reasons: CancellationReason[],
+  error: Error,
+): CommitResult {
+  const staleCaseIds: string[] = [];
+  let contended = false;
+  reasons.forEach((reason, index) => {
+    const code = reason.Code ?? 'None';
+    if (code === 'None') return;
+    const write = plan.writes[index];
+    if (code === 'ConditionalCheckFailed' && write) staleCaseIds.push(write.caseId);
+    else if (CONTENTION_CODES.has(code)) contended = true;
+    else throw error;
+  });
+  if (staleCaseIds.length === 0 && !contended) throw error;
+  return { committed: false, staleCaseIds, contended };
+}
