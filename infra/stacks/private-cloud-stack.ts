@@ -1,0 +1,52 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config';
+import { CaseAggregation } from '../constructs/case-aggregation';
+import { HubRestApi } from '../constructs/hub-rest-api';
+import { PlatformCore } from '../constructs/platform-core';
+
+export interface PrivateCloudStackProps extends StackProps {
+  config: StageConfig;
+}
+
+/**
+ * The private cloud (政务外网): every table, queue and function that touches personal data, the hub
+ * event bus, and the private REST API the provincial and ministry platforms call.
+ */
+export class PrivateCloudStack extends Stack {
+  readonly platform: PlatformCore;
+  readonly api: HubRestApi;
+  readonly caseAggregation: CaseAggregation;
+
+  constructor(scope: Construct, id: string, props: PrivateCloudStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.platform = new PlatformCore(this, 'Platform', { config });
+    this.api = new HubRestApi(this, 'PrivateApi', {
+      config,
+      cloud: 'private',
+      description: 'zwfw-hub private API for connected provincial and ministry platforms',
+    });
+    this.caseAggregation = new CaseAggregation(this, 'CaseAggregation', {
+      platform: this.platform,
+      api: this.api,
+    });
+    this.addOutputs();
+  }
+
+  /** Same keys the local runtime writes to .hub/outputs.json; tests and tools read either. */
+  private addOutputs(): void {
+    const cases = this.caseAggregation;
+    const outputs: Record<string, string> = {
+      ApiUrl: this.api.url,
+      CasesTableName: cases.casesTable.tableName,
+      StatsTableName: cases.statsTable.tableName,
+      CaseQueueUrl: cases.ingestQueue.queueUrl,
+      CaseDlqUrl: cases.ingestDeadLetterQueue.queueUrl,
+      EventBusName: this.platform.eventBus.eventBusName,
+      NoncesTableName: this.platform.noncesTable.tableName,
+      IdempotencyTableName: this.platform.idempotencyTable.tableName,
+    };
+    for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
+  }
+}

@@ -1,0 +1,205 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publicToPrivateEventPattern } from '../../infra/cross-cloud';
+import {
+  ALL_POLICIES,
+  type CfnResource,
+  type CfnTemplate,
+  onlyResource,
+  propertyAt,
+  referencedLogicalId,
+  resourcesOfType,
+} from './policies';
+import { type SynthesisedHub, synthHub } from './synth';
+
+// One real synthesis (esbuild bundles included) of the dev stage for the whole file.
+let hub: SynthesisedHub;
+let templates: Record<'private' | 'public', CfnTemplate>;
+
+beforeAll(() => {
+  hub = synthHub({ 'zwfw:stage': 'dev' });
+  templates = { private: hub.template('zwfw-dev-private'), public: hub.template('zwfw-dev-public') };
+}, 120_000);
+
+afterAll(() => hub?.cleanUp());
+
+describe.each(['private', 'public'] as const)('%s cloud policies', (cloud) => {
+  it.each(Object.entries(ALL_POLICIES))('%s: none', (_name, policy) => {
+    expect(policy(templates[cloud])).toEqual([]);
+  });
+});
+
+describe('what the policies are checking', () => {
+  // Guards against policies passing because the resources they check went missing.
+  it('the private cloud has the case aggregation slice', () => {
+    const count = (type: string) => resourcesOfType(templates.private, type).length;
+    expect(count('AWS::SQS::Queue')).toBe(2);
+    expect(count('AWS::DynamoDB::Table')).toBe(4);
+    expect(count('AWS::Lambda::Function')).toBe(2);
+    expect(count('AWS::Lambda::EventSourceMapping')).toBe(1);
+    expect(count('AWS::CloudWatch::Alarm')).toBe(1);
+  });
+
+  it('the public cloud forwards events through a rule with a dead-letter queue', () => {
+    expect(resourcesOfType(templates.public, 'AWS::Events::Rule')).toHaveLength(1);
+    expect(resourcesOfType(templates.public, 'AWS::SQS::Queue')).toHaveLength(1);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no finding that is not acknowledged', () => {
+    const report = new AwsSolutionsChecks().validateScope(hub.app);
+    const findings = report.violations.map(
+      (violation) =>
+        `${violation.ruleName}: ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('private cloud wiring', () => {
+  const template = () => templates.private;
+
+  it('publishes the outputs the local runtime writes too', () => {
+    expect(Object.keys(template().Outputs ?? {}).sort()).toEqual(
+      [
+        'ApiUrl',
+        'CaseDlqUrl',
+        'CaseQueueUrl',
+        'CasesTableName',
+        'EventBusName',
+        'IdempotencyTableName',
+        'NoncesTableName',
+        'StatsTableName',
+      ].sort(),
+    );
+  });
+
+  it('routes both case endpoints to the api function through Lambda proxy integrations', () => {
+    const resources = Object.fromEntries(resourcesOfType(template(), 'AWS::ApiGateway::Resource'));
+    const fullPath = (resourceId: string | undefined): string => {
+      const resource = resourceId ? resources[resourceId] : undefined;
+      if (!resource) return '';
+      const parent = referencedLogicalId(resource.Properties?.ParentId);
+      return `${fullPath(parent)}/${resource.Properties?.PathPart}`;
+    };
+    const routes = resourcesOfType(template(), 'AWS::ApiGateway::Method').map(([, method]) => ({
+      route: `${propertyAt(method, 'HttpMethod')} ${fullPath(referencedLogicalId(propertyAt(method, 'ResourceId')))}`,
+      proxy: propertyAt(method, 'Integration.Type'),
+      toApiFunction: JSON.stringify(propertyAt(method, 'Integration.Uri')).includes(
+        'CaseAggregationApiFunction',
+      ),
+    }));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        { route: 'POST /v1/cases:batch', proxy: 'AWS_PROXY', toApiFunction: true },
+        { route: 'GET /v1/cases/{caseId}', proxy: 'AWS_PROXY', toApiFunction: true },
+      ]),
+    );
+    expect(routes).toHaveLength(2);
+  });
+
+  it('consumes the ingest queue in batches of 50 within 1 s, redriving after 3 receives', () => {
+    const mapping = onlyResource(template(), 'AWS::Lambda::EventSourceMapping');
+    expect(mapping.Properties).toMatchObject({ BatchSize: 50, MaximumBatchingWindowInSeconds: 1 });
+    const queue = template().Resources[referencedLogicalId(propertyAt(mapping, 'EventSourceArn')) ?? ''];
+    expect(propertyAt(queue, 'RedrivePolicy.maxReceiveCount')).toBe(3);
+  });
+
+  it('gives every function the common environment and its capability variables', () => {
+    for (const [, fn] of resourcesOfType(template(), 'AWS::Lambda::Function')) {
+      const variables = propertyAt<Record<string, unknown>>(fn, 'Environment.Variables') ?? {};
+      expect(Object.keys(variables)).toEqual(
+        expect.arrayContaining([
+          'HUB_STAGE',
+          'POWERTOOLS_SERVICE_NAME',
+          'POWERTOOLS_METRICS_NAMESPACE',
+          'LOG_LEVEL',
+          'EVENT_BUS_NAME',
+          'NONCES_TABLE',
+          'IDEMPOTENCY_TABLE',
+          'HUB_CLIENTS_SECRET_ID',
+          'HUB_ID_HMAC_SECRET_ID',
+          'CASES_TABLE',
+          'STATS_TABLE',
+          'CASE_QUEUE_URL',
+          'STATS_SHARDS',
+        ]),
+      );
+      expect(variables).toMatchObject({
+        HUB_STAGE: 'dev',
+        POWERTOOLS_METRICS_NAMESPACE: 'zwfw-hub',
+        STATS_SHARDS: '8',
+      });
+    }
+  });
+
+  it('keeps the Powertools idempotency schema and the hub key schema apart', () => {
+    const tables = resourcesOfType(template(), 'AWS::DynamoDB::Table').map(([, table]) => table);
+    const keyNames = (table: CfnResource) =>
+      (propertyAt<{ AttributeName: string }[]>(table, 'KeySchema') ?? [])
+        .map((key) => key.AttributeName)
+        .join(',');
+    expect(tables.map(keyNames).sort()).toEqual(['id', 'pk,sk', 'pk,sk', 'pk,sk']);
+    const idempotency = tables.find((table) => keyNames(table) === 'id');
+    expect(propertyAt(idempotency, 'TimeToLiveSpecification')).toEqual({
+      AttributeName: 'expiration',
+      Enabled: true,
+    });
+  });
+
+  it('names the hub bus after the stage', () => {
+    expect(propertyAt(onlyResource(template(), 'AWS::Events::EventBus'), 'Name')).toBe('zwfw-dev-bus');
+    expect(resourcesOfType(template(), 'AWS::Events::Archive')).toHaveLength(1);
+  });
+});
+
+describe('function bundles', () => {
+  it('are ESM files with the require shim, found through aws:asset:path', () => {
+    for (const [id, fn] of resourcesOfType(templates.private, 'AWS::Lambda::Function')) {
+      const assetPath = fn.Metadata?.['aws:asset:path'];
+      expect(typeof assetPath, id).toBe('string');
+      const bundle = join(hub.outdir, assetPath as string, 'index.mjs');
+      expect(existsSync(bundle), bundle).toBe(true);
+      expect(readFileSync(bundle, 'utf8').slice(0, 200)).toContain('createRequire');
+      expect(existsSync(`${bundle}.map`)).toBe(true);
+      expect(propertyAt(fn, 'Handler')).toBe('index.handler');
+    }
+  });
+});
+
+describe('public cloud', () => {
+  it('forwards exactly the allow-listed detail types to the private bus', () => {
+    const rule = onlyResource(templates.public, 'AWS::Events::Rule');
+    expect(propertyAt(rule, 'EventPattern')).toEqual(publicToPrivateEventPattern());
+    const target = JSON.stringify(propertyAt(rule, 'Targets.0.Arn'));
+    expect(target).toContain(':event-bus/zwfw-dev-bus');
+  });
+
+  it('keeps snapshots in a versioned, KMS-encrypted, non-public, access-logged bucket', () => {
+    const snapshots = resourcesOfType(templates.public, 'AWS::S3::Bucket')
+      .map(([, bucket]) => bucket)
+      .find((bucket) => propertyAt(bucket, 'VersioningConfiguration'));
+    expect(propertyAt(snapshots, 'VersioningConfiguration.Status')).toBe('Enabled');
+    expect(
+      propertyAt(
+        snapshots,
+        'BucketEncryption.ServerSideEncryptionConfiguration.0.ServerSideEncryptionByDefault.SSEAlgorithm',
+      ),
+    ).toBe('aws:kms');
+    expect(propertyAt(snapshots, 'PublicAccessBlockConfiguration')).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(propertyAt(snapshots, 'LoggingConfiguration.DestinationBucketName')).toBeDefined();
+  });
+
+  it('holds no table and no function: no personal data at rest', () => {
+    expect(resourcesOfType(templates.public, 'AWS::DynamoDB::Table')).toEqual([]);
+    expect(resourcesOfType(templates.public, 'AWS::Lambda::Function')).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ALL_POLICIES, type CfnTemplate } from './policies';
+
+/**
+ * The policy checks must catch what they claim to: a stack built with every default they forbid.
+ * Plain aws-cdk-lib constructs, none of the hub's helpers.
+ */
+let template: CfnTemplate;
+
+beforeAll(() => {
+  // CDK's own template checks would only repeat some findings on stderr.
+  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Careless');
+  new Queue(stack, 'Orphan');
+  const parked = new Queue(stack, 'Parked');
+  const fed = new Queue(stack, 'Fed', { deadLetterQueue: { queue: parked, maxReceiveCount: 3 } });
+  new Table(stack, 'Plain', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+  const fn = new LambdaFunction(stack, 'Old', {
+    runtime: Runtime.NODEJS_20_X,
+    code: Code.fromInline('exports.handler = async () => ({})'),
+    handler: 'index.handler',
+    timeout: Duration.seconds(60),
+  });
+  fn.addEventSource(new SqsEventSource(fed));
+  const role = new Role(stack, 'Greedy', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+  new Key(stack, 'Static');
+  new EventBus(stack, 'Open');
+  template = Template.fromStack(stack).toJSON() as CfnTemplate;
+});
+
+const expectFinding = (policy: keyof typeof ALL_POLICIES, logicalIdPrefix: string, text: string) => {
+  const findings = ALL_POLICIES[policy](template);
+  expect(
+    findings.some((finding) => finding.startsWith(logicalIdPrefix) && finding.includes(text)),
+    findings.join('\n'),
+  ).toBe(true);
+};
+
+describe('policy checks on a careless stack', () => {
+  it('find the queue without a DLQ, and only that one', () => {
+    const findings = ALL_POLICIES.queuesWithoutDeadLetterQueue(template);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatch(/^Orphan/);
+  });
+  it('find the DLQ nobody watches', () => expectFinding('deadLetterQueuesWithoutAlarm', 'Parked', 'alarm'));
+  it('find queues without a customer-managed key', () =>
+    expectFinding('queuesWithoutCustomerManagedKey', 'Fed', 'key'));
+  it('find a table without PITR', () =>
+    expectFinding('tablesWithoutPitrAndCustomerManagedKey', 'Plain', 'point-in-time'));
+  it('find a table without a CMK', () =>
+    expectFinding('tablesWithoutPitrAndCustomerManagedKey', 'Plain', 'customer-managed'));
+  it('find a function without its log group', () =>
+    expectFinding('functionsWithoutHubDefaults', 'Old', 'log group'));
+  it('find an old runtime', () => expectFinding('functionsWithoutHubDefaults', 'Old', 'nodejs20.x'));
+  it('find a function without tracing', () => expectFinding('functionsWithoutHubDefaults', 'Old', 'tracing'));
+  it('find a visibility timeout shorter than six function timeouts', () =>
+    expectFinding('consumersWithUnsafeQueueSettings', 'OldSqsEventSource', 'visibility 30s'));
+  it('find a consumer without partial batch failures', () =>
+    expectFinding('consumersWithUnsafeQueueSettings', 'OldSqsEventSource', 'partial batch'));
+  it("find an action on Resource '*' outside the allow-list", () =>
+    expectFinding('wildcardResourceStatements', 'GreedyDefaultPolicy', "s3:GetObject on Resource '*'"));
+  it('find a bus without a customer-managed key', () =>
+    expectFinding('storesWithoutCustomerManagedKey', 'Open', 'AWS::Events::EventBus'));
+  it('find a key that never rotates', () => expectFinding('keysWithoutRotation', 'Static', 'rotation'));
+});
