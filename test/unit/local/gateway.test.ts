@@ -65,7 +65,7 @@ describe('respond', () => {
     const response = await respond(request(), { model, host, isReady: () => true }, silent);
     expect(calls.map((c) => c.functionKey)).toEqual(['private/GetCaseFn']);
     expect(response.statusCode).toBe(200);
-    expect(json(response.body)).toEqual({ caseId: '330000:0001' });
+    expect(json(response.body)).toEqual({ caseId: '330000%3A0001' });
     expect(response.headers['X-Correlation-Id']).toEqual(['corr-1']);
   });
 
