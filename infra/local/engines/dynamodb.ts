@@ -5,6 +5,8 @@ import { waitForPort } from './ports';
 
 export interface RunningEngine {
   endpoint: string;
+  /** The engine's own process, when it runs outside ours (the JVM of DynamoDB Local). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -59,7 +61,11 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     child.kill('SIGKILL');
     throw err;
   }
-  return { endpoint: `http://127.0.0.1:${options.port}`, stop: () => stopChild(child, exited) };
+  return {
+    endpoint: `http://127.0.0.1:${options.port}`,
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
+    stop: () => stopChild(child, exited),
+  };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {

@@ -1,0 +1,213 @@
+/**
+ * The whole hub on one machine, driven by the synthesised CDK template: synth → model → engines
+ * (DynamoDB Local, s3rver, local-aws-sqs, local EventBridge) → resources → function workers → queue pollers,
+ * scheduler → gateway. GET /health turns 200 only once all of it runs. stop() takes it down in reverse order,
+ * the DynamoDB Local JVM included.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { startDynamoDbLocal } from './engines/dynamodb';
+import { freePort } from './engines/ports';
+import { LOCAL_S3_CREDENTIALS, startS3 } from './engines/s3';
+import { startSqs } from './engines/sqs';
+import { startEventBridge } from './eventbridge';
+import { startGateway } from './gateway';
+import { type HubModel, LOCAL_REGION, type LocalEndpoints } from './model';
+import { type HubEndpoints, type StackOutputs, writeHubFiles } from './outputs';
+import { localClients, provision } from './provision';
+import { type RunningScheduler, startScheduler } from './scheduler';
+import { type SqsPollers, startSqsPollers } from './sqs-poller';
+import { synth } from './synth';
+import { createTargetDelivery } from './targets';
+import { loadHubModel } from './template';
+import { type LocalFunctionHost, REPO_ROOT, startFunctionHost } from './workers';
+
+export interface HubOptions {
+  /** Gateway port; 0 picks a free one (tests). Default: HUB_PORT or 3000. */
+  port?: number;
+  /** State that survives restarts (tables, objects, logs, outputs). Default: <repo>/.hub */
+  stateDir?: string;
+  /** Cloud assembly to run. Default: <stateDir>/cdk.out, synthesised first. */
+  assemblyDir?: string;
+  /** Run the assembly as it is, without cdk synth. */
+  skipSynth?: boolean;
+  /** Every line the hub and its functions print. Default: stdout. */
+  log?: (line: string) => void;
+  /** Aborting it during startup stops what has started and rejects. */
+  signal?: AbortSignal;
+}
+
+export interface RunningHub {
+  port: number;
+  endpoints: HubEndpoints;
+  outputs: StackOutputs;
+  model: HubModel;
+  host: LocalFunctionHost;
+  pollers: SqsPollers;
+  scheduler: RunningScheduler;
+  /** The DynamoDB Local JVM, so callers can check that stop() ended it. */
+  dynamoDbPid: number | undefined;
+  /** Resolves once no event is being delivered and every polled queue is empty with nothing in flight. */
+  drained(options?: { timeoutMs?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const logEntry = (entry: Record<string, unknown>) => log(`[hub] ${JSON.stringify(entry)}`);
+  const stateDir = resolve(options.stateDir ?? join(REPO_ROOT, '.hub'));
+  const assemblyDir = resolve(options.assemblyDir ?? join(stateDir, 'cdk.out'));
+  const stoppers: { name: string; stop: () => Promise<unknown> | unknown }[] = [];
+  const stopAll = async () => {
+    for (const { name, stop } of stoppers.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logEntry({ level: 'ERROR', message: `failed to stop ${name}`, error: String(error) });
+      }
+    }
+  };
+  const checkAborted = () => {
+    if (options.signal?.aborted) throw new Error('hub startup aborted');
+  };
+  let ready = false;
+
+  try {
+    if (!options.skipSynth) {
+      await synth({
+        repoRoot: REPO_ROOT,
+        outDir: assemblyDir,
+        stateDir,
+        log,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    }
+    checkAborted();
+    const [dynamoPort, sqsPort, eventBridgePort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const model = loadHubModel(assemblyDir, {
+      sqsEndpoint: `http://127.0.0.1:${sqsPort}`,
+      warn: (message) => log(`[hub] template: ${message}`),
+    });
+
+    const dynamoDir = join(stateDir, 'dynamodb');
+    mkdirSync(dynamoDir, { recursive: true });
+    const [dynamo, sqsEngine, s3Engine] = await Promise.all([
+      startDynamoDbLocal({ port: dynamoPort, dataDir: dynamoDir }).then((engine) => {
+        stoppers.push({ name: 'DynamoDB Local', stop: engine.stop });
+        return engine;
+      }),
+      startSqs({ port: sqsPort }).then((engine) => {
+        stoppers.push({ name: 'SQS engine', stop: engine.stop });
+        return engine;
+      }),
+      startS3({ port: 0, directory: join(stateDir, 's3') }).then((engine) => {
+        stoppers.push({ name: 'S3 engine', stop: engine.stop });
+        return engine;
+      }),
+    ]);
+    checkAborted();
+    const endpoints: LocalEndpoints = {
+      dynamodb: dynamo.endpoint,
+      sqs: sqsEngine.endpoint,
+      s3: s3Engine.endpoint,
+      eventbridge: `http://127.0.0.1:${eventBridgePort}`,
+    };
+    const clients = localClients(endpoints);
+    stoppers.push({
+      name: 'clients',
+      stop: () => {
+        for (const client of Object.values(clients)) client.destroy();
+      },
+    });
+    await provision(model, clients);
+    checkAborted();
+
+    const host = await startFunctionHost({
+      model,
+      endpoints,
+      logDir: join(stateDir, 'logs'),
+      runtimeDir: join(stateDir, 'runtime'),
+      log,
+    });
+    stoppers.push({ name: 'function workers', stop: host.stop });
+
+    const eventBridgeClient = new EventBridgeClient({
+      endpoint: endpoints.eventbridge,
+      region: LOCAL_REGION,
+      credentials: LOCAL_S3_CREDENTIALS,
+    });
+    stoppers.push({ name: 'EventBridge client', stop: () => eventBridgeClient.destroy() });
+    const deliver = createTargetDelivery({
+      model,
+      host,
+      sqs: clients.sqs,
+      eventBridge: eventBridgeClient,
+      log: logEntry,
+    });
+    const eventBridge = await startEventBridge({
+      model,
+      port: eventBridgePort,
+      deliver,
+      logFile: join(stateDir, 'logs', 'events.jsonl'),
+      log: logEntry,
+    });
+    stoppers.push({ name: 'local EventBridge', stop: eventBridge.stop });
+    if (eventBridge.endpoint !== endpoints.eventbridge) {
+      throw new Error(
+        `local EventBridge listens on ${eventBridge.endpoint}, functions were told ${endpoints.eventbridge}`,
+      );
+    }
+
+    const pollers = startSqsPollers({ model, host, sqs: clients.sqs, log: logEntry });
+    stoppers.push({ name: 'SQS pollers', stop: pollers.stop });
+    const scheduler = startScheduler({ model, deliver, log: logEntry });
+    stoppers.push({ name: 'scheduler', stop: () => scheduler.stop() });
+
+    const gateway = await startGateway({
+      model,
+      host,
+      port: options.port ?? Number(process.env.HUB_PORT ?? 3000),
+      isReady: () => ready,
+      log: logEntry,
+    });
+    // The gateway stops first so that no request arrives while the rest goes down.
+    stoppers.push({
+      name: 'gateway',
+      stop: () => {
+        ready = false;
+        return gateway.stop();
+      },
+    });
+    checkAborted();
+
+    const hubEndpoints = writeHubFiles(stateDir, model, endpoints, gateway.port);
+    ready = true;
+
+    const drained = async ({ timeoutMs = 60_000 } = {}) => {
+      const deadline = Date.now() + timeoutMs;
+      // A consumer can publish events whose targets fill queues again: settle until both stay quiet.
+      do {
+        await eventBridge.idle();
+        await pollers.drained({ timeoutMs: Math.max(1, deadline - Date.now()) });
+        await eventBridge.idle();
+      } while (!(await pollers.idle()) && Date.now() < deadline);
+    };
+
+    return {
+      port: gateway.port,
+      endpoints: hubEndpoints,
+      outputs: model.outputs,
+      model,
+      host,
+      pollers,
+      scheduler,
+      dynamoDbPid: dynamo.pid,
+      drained,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
