@@ -36,6 +36,11 @@ export interface HubOptions {
   log?: (line: string) => void;
   /** Aborting it during startup stops what has started and rejects. */
   signal?: AbortSignal;
+  /**
+   * Caps every queue's visibility timeout. Tests use it so that a failed message comes back in seconds
+   * rather than after the deployed 6 × function timeout; the redrive count is unchanged.
+   */
+  maxVisibilityTimeoutSeconds?: number;
 }
 
 export interface RunningHub {
@@ -89,6 +94,14 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       sqsEndpoint: `http://127.0.0.1:${sqsPort}`,
       warn: (message) => log(`[hub] template: ${message}`),
     });
+    if (options.maxVisibilityTimeoutSeconds !== undefined) {
+      for (const queue of model.queues) {
+        queue.visibilityTimeoutSeconds = Math.min(
+          queue.visibilityTimeoutSeconds,
+          options.maxVisibilityTimeoutSeconds,
+        );
+      }
+    }
 
     const dynamoDir = join(stateDir, 'dynamodb');
     mkdirSync(dynamoDir, { recursive: true });

@@ -1,0 +1,214 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningHub, startHub } from '../../infra/local/hub';
+import { seededRandom } from '../../shared/identifiers/generate';
+import {
+  buildCases,
+  type CaseRecord,
+  type Counters,
+  expectedStatistics,
+  recordsOf,
+  shuffle,
+} from './case-scenario';
+import { hubClient } from './hub-client';
+
+/**
+ * The acceptance test of the walking skeleton: the whole hub runs locally from the synthesised template,
+ * and signed batches with duplicates, out-of-order status changes and invalid records end as exactly the
+ * cases and statistics computed independently here.
+ */
+
+const REGIONS = ['330000', '440000', '110000'];
+const PRIVATE_STACK = 'zwfw-dev-private';
+
+let hub: RunningHub;
+let stateDir: string;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'zwfw-e2e-'));
+  hub = await startHub({
+    port: 0,
+    stateDir,
+    // A failed message comes back after 2 s instead of the deployed 181 s, so the poison test is quick.
+    maxVisibilityTimeoutSeconds: 2,
+    log: (line) => {
+      logs.push(line);
+    },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await hub?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const output = (key: string): string => {
+  const value = hub.outputs[PRIVATE_STACK]?.[key];
+  if (!value) throw new Error(`output ${key} missing: ${JSON.stringify(hub.outputs)}`);
+  return value;
+};
+
+const awsConfig = (endpoint: string) => ({
+  endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+
+describe('case ingest, end to end through the local hub', () => {
+  const random = seededRandom(20261121);
+  const cases = buildCases(random, REGIONS, 90);
+
+  it('answers GET /health with 200', async () => {
+    const response = await fetch(`http://127.0.0.1:${hub.port}/health`);
+    expect(response.status).toBe(200);
+  });
+
+  it('stores exactly the ground truth after duplicated, shuffled and invalid deliveries', async () => {
+    // Every status change 1–3 times, in shuffled order, split by region into batches of at most 120.
+    const deliveries = shuffle(
+      random,
+      cases.flatMap((c) =>
+        recordsOf(c).flatMap((r) => Array.from({ length: 1 + Math.floor(random() * 3) }, () => r)),
+      ),
+    );
+    const invalid: CaseRecord[] = [
+      {
+        ...(recordsOf(cases[0]!)[0] as CaseRecord),
+        applicant: { ...cases[0]!.base.applicant, idNumber: '11010519491231002Y' },
+      },
+      { ...(recordsOf(cases[1]!)[0] as CaseRecord), status: 'approved' as CaseRecord['status'] },
+      { ...(recordsOf(cases[2]!)[0] as CaseRecord), statutoryDays: 1, promisedDays: 5 },
+    ];
+    let sentInvalid = 0;
+    for (const region of REGIONS) {
+      const client = hubClient(hub.port, `region-${region}`);
+      const mine = deliveries.filter((r) => r.regionCode === region);
+      for (let i = 0; i < mine.length; i += 120) {
+        const batch: unknown[] = mine.slice(i, i + 120);
+        // An invalid record and one of another province ride along in each region's first batch.
+        const foreign = deliveries.find((r) => r.regionCode !== region) as CaseRecord;
+        const extras = i === 0 ? [invalid[sentInvalid++ % invalid.length], foreign] : [];
+        const response = await client.post('/v1/cases:batch', { records: [...batch, ...extras] });
+        expect(response.status).toBe(202);
+        const reply = (await response.json()) as {
+          accepted: number;
+          rejected: { index: number; reason: string }[];
+        };
+        expect(reply.accepted).toBe(batch.length);
+        expect(reply.rejected.map((r) => [r.index, r.reason])).toEqual(
+          extras.length
+            ? [
+                [batch.length, 'invalid_record'],
+                [batch.length + 1, 'out_of_scope'],
+              ]
+            : [],
+        );
+        // Rejections name the field, never the personal data that failed.
+        expect(JSON.stringify(reply)).not.toMatch(/11010519491231002Y/);
+      }
+    }
+
+    await hub.drained({ timeoutMs: 120_000 });
+
+    // Cases: the timeline of each equals the generated one, whatever the delivery order.
+    const reader = hubClient(hub.port, 'ministry-mps');
+    for (const c of cases) {
+      const response = await reader.get(`/v1/cases/${encodeURIComponent(c.caseId)}`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown> & {
+        status: string;
+        timeline: { status: string; at: string }[];
+        applicant: Record<string, string>;
+      };
+      expect(body.timeline.map((t) => [t.status, Date.parse(t.at)])).toEqual(
+        [...c.timeline]
+          .sort((a, b) => a.at.getTime() - b.at.getTime())
+          .map((t) => [t.status, t.at.getTime()]),
+      );
+      expect(body.status).toBe(c.timeline.at(-1)?.status);
+      expect(JSON.stringify(body)).not.toContain(c.base.applicant.idNumber);
+      expect(JSON.stringify(body)).not.toContain(c.base.applicant.name);
+    }
+
+    // Statistics: the stored buckets, summed over shards, equal the independent ground truth exactly.
+    expect(await storedStatistics()).toEqual(expectedStatistics(cases));
+  }, 300_000);
+
+  it('sends a poison message to the DLQ after its retries while the rest of its batch is stored', async () => {
+    const sqs = new SQSClient(awsConfig(hub.endpoints.sqs));
+    const queueUrl = output('CaseQueueUrl');
+    const dlqUrl = output('CaseDlqUrl');
+    const healthy = buildCases(seededRandom(7), ['330000'], 1)[0]!;
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"version":1,"caseId":"poison"' }),
+    );
+    const failedBefore = totalFailed();
+    const client = hubClient(hub.port, 'region-330000');
+    const response = await client.post('/v1/cases:batch', { records: recordsOf(healthy) });
+    expect(response.status).toBe(202);
+
+    await hub.drained({ timeoutMs: 120_000 });
+
+    const stored = await client.get(`/v1/cases/${encodeURIComponent(healthy.caseId)}`);
+    expect(stored.status).toBe(200);
+    const dead = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, AttributeNames: ['All'] }),
+    );
+    expect(dead.Messages?.map((m) => m.Body)).toEqual(['{"version":1,"caseId":"poison"']);
+    // The consumer refused it on each of its maxReceiveCount (3) deliveries before the queue gave it up.
+    expect(totalFailed() - failedBefore).toBe(3);
+    const main = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    expect(main.Attributes?.ApproximateNumberOfMessages).toBe('0');
+  }, 180_000);
+
+  it('never writes an ID number or a name in clear to the logs', () => {
+    const text = logs.join('\n');
+    expect(text.length).toBeGreaterThan(0);
+    for (const c of cases) {
+      expect(text).not.toContain(c.base.applicant.idNumber);
+      expect(text).not.toContain(`"${c.base.applicant.name}"`);
+    }
+  });
+});
+
+const totalFailed = () => Object.values(hub.pollers.counters()).reduce((sum, c) => sum + c.failed, 0);
+
+async function storedStatistics(): Promise<Map<string, Counters>> {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(awsConfig(hub.endpoints.dynamodb)));
+  const totals = new Map<string, Counters>();
+  const fields: (keyof Counters)[] = [
+    'received',
+    'accepted',
+    'rejected',
+    'completed',
+    'terminated',
+    'completedOnTime',
+    'online',
+    'fullyOnline',
+    'processingHours',
+  ];
+  for await (const page of paginateScan({ client: doc }, { TableName: output('StatsTableName') })) {
+    for (const item of page.Items ?? []) {
+      const key = `${item.day}|${item.regionCode}|${item.departmentCode}|${item.itemCode}`;
+      const sum = totals.get(key) ?? (Object.fromEntries(fields.map((f) => [f, 0])) as unknown as Counters);
+      for (const f of fields) sum[f] += Number(item[f] ?? 0);
+      totals.set(key, sum);
+    }
+  }
+  // Buckets whose counters all moved back to zero (a received count that moved days) are not facts.
+  for (const [key, counters] of totals) if (Object.values(counters).every((v) => v === 0)) totals.delete(key);
+  return totals;
+}
