@@ -12,14 +12,20 @@ const port = Number(process.env.HUB_PORT ?? 3000);
 const startup = new AbortController();
 let starting: Promise<RunningHub> | undefined;
 let stopping = false;
+let firstSignalAt = 0;
+// Ctrl-C reaches us more than once: the terminal signals the whole process group, and npm relays the
+// signal to its child as well. Copies arriving within this window are one Ctrl-C, not an impatient second.
+const RELAYED_SIGNAL_WINDOW_MS = 2_000;
 
 async function shutdown(signal: string): Promise<void> {
+  if (stopping && Date.now() - firstSignalAt < RELAYED_SIGNAL_WINDOW_MS) return;
   if (stopping) {
     // A second Ctrl-C while stopping: the user wants out now. Engines still get their kill from stop().
     process.stderr.write(`\n${signal} again: exiting without waiting\n`);
     process.exit(1);
   }
   stopping = true;
+  firstSignalAt = Date.now();
   process.stdout.write(`\n${signal}: stopping the hub…\n`);
   startup.abort();
   // Mid-startup, startHub itself stops what it has started (the JVM included) before it rejects.
