@@ -18,6 +18,7 @@ import {
   type Counters,
   expectedStatistics,
   recordsOf,
+  type ScenarioCase,
   shuffle,
 } from './case-scenario';
 import { hubClient } from './hub-client';
@@ -82,13 +83,15 @@ describe('case ingest, end to end through the local hub', () => {
         recordsOf(c).flatMap((r) => Array.from({ length: 1 + Math.floor(random() * 3) }, () => r)),
       ),
     );
+    // Cases are dealt to REGIONS in turn, so invalid[i] belongs to the province of REGIONS[i].
+    const firstRecord = (i: number) => recordsOf(cases[i] as ScenarioCase)[0] as CaseRecord;
     const invalid: CaseRecord[] = [
       {
-        ...(recordsOf(cases[0]!)[0] as CaseRecord),
-        applicant: { ...cases[0]!.base.applicant, idNumber: '11010519491231002Y' },
+        ...firstRecord(0),
+        applicant: { ...firstRecord(0).applicant, idNumber: '11010519491231002Y' },
       },
-      { ...(recordsOf(cases[1]!)[0] as CaseRecord), status: 'approved' as CaseRecord['status'] },
-      { ...(recordsOf(cases[2]!)[0] as CaseRecord), statutoryDays: 1, promisedDays: 5 },
+      { ...firstRecord(1), status: 'approved' as CaseRecord['status'] },
+      { ...firstRecord(2), statutoryDays: 1, promisedDays: 5 },
     ];
     let sentInvalid = 0;
     for (const region of REGIONS) {
@@ -149,7 +152,7 @@ describe('case ingest, end to end through the local hub', () => {
     const sqs = new SQSClient(awsConfig(hub.endpoints.sqs));
     const queueUrl = output('CaseQueueUrl');
     const dlqUrl = output('CaseDlqUrl');
-    const healthy = buildCases(seededRandom(7), ['330000'], 1)[0]!;
+    const [healthy] = buildCases(seededRandom(7), ['330000'], 1) as [ScenarioCase];
     await sqs.send(
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"version":1,"caseId":"poison"' }),
     );
