@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { EventEnvelope as EventEnvelopeOf } from '../../events/envelope';
+import { listenOnLoopback } from './engines/ports';
 import { matchesPattern } from './event-pattern';
 import { type EventBusModel, type HubModel, LOCAL_ACCOUNT, LOCAL_REGION, type RuleModel } from './model';
 import type { TargetDelivery } from './targets';
@@ -32,18 +33,8 @@ export interface RunningEventBridge {
   idle(): Promise<void>;
 }
 
-/** The EventBridge event envelope every target receives. */
-export interface EventEnvelope {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, unknown>;
-}
+/** The EventBridge event envelope every target receives (one definition, in events/). */
+export type EventEnvelope = EventEnvelopeOf<Record<string, unknown>>;
 
 export const DEFAULT_BUS_NAME = 'default';
 /** AWS's limit on one PutEvents request, counted as AWS counts entry sizes. */
@@ -113,14 +104,7 @@ export async function startEventBridge(options: EventBridgeOptions): Promise<Run
       if (!res.headersSent) writeError(res, new ApiError('InternalException', 'Internal error.', 500));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port);
 
   const idle = async () => {
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);

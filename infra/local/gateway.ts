@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   buildProxyEvent,
   CORRELATION_HEADER,
@@ -14,6 +13,7 @@ import {
   matchRoute,
   proxyResultToResponse,
 } from './apigw-event';
+import { listenOnLoopback } from './engines/ports';
 import type { FunctionHost, HubModel } from './model';
 
 /** API Gateway's payload limit for REST APIs. */
@@ -49,14 +49,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port);
   return {
     port,
     stop: () =>

@@ -1,4 +1,4 @@
-import { createServer, Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server, Socket } from 'node:net';
 
 /** Asks the OS for a free loopback port. */
 export function freePort(): Promise<number> {
@@ -36,5 +36,16 @@ function canConnect(port: number): Promise<boolean> {
       resolve(false);
     });
     socket.connect(port, '127.0.0.1');
+  });
+}
+
+/** Starts `server` on 127.0.0.1:port (0 = any free port) and resolves to the port it got. */
+export function listenOnLoopback(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
   });
 }
