@@ -16,6 +16,7 @@ import { startGateway } from './gateway';
 import { type HubModel, LOCAL_REGION, type LocalEndpoints } from './model';
 import { type HubEndpoints, type StackOutputs, writeHubFiles } from './outputs';
 import { localClients, provision } from './provision';
+import { restoreQueueMessages, saveQueueMessages } from './queue-snapshot';
 import { type RunningScheduler, startScheduler } from './scheduler';
 import { type SqsPollers, startSqsPollers } from './sqs-poller';
 import { synth } from './synth';
@@ -134,6 +135,20 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       },
     });
     await provision(model, clients);
+    const queueSnapshot = join(stateDir, 'queues.json');
+    const restored = await restoreQueueMessages(clients.sqs, model, queueSnapshot, (message) =>
+      logEntry({ level: 'WARN', message }),
+    );
+    if (restored > 0) logEntry({ level: 'INFO', message: `restored ${restored} queued messages` });
+    // Registered here, it runs after pollers, workers and the bus have stopped and before the engine does.
+    stoppers.push({
+      name: 'queue snapshot',
+      stop: async () => {
+        const saved = await saveQueueMessages(clients.sqs, model, queueSnapshot);
+        if (saved > 0)
+          logEntry({ level: 'INFO', message: `saved ${saved} queued messages for the next start` });
+      },
+    });
     checkAborted();
 
     const host = await startFunctionHost({

@@ -11,6 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -66,6 +67,9 @@ export function startSqsPollers(options: SqsPollerOptions): SqsPollers {
   const counters: Record<ResourceKey, MappingCounters> = {};
   const loops: Promise<void>[] = [];
   const polledQueues = new Map<ResourceKey, QueueModel>();
+  // Failed messages wait out their visibility timeout; on stop we make them visible again so that the
+  // queue snapshot (queue-snapshot.ts) sees them rather than losing them with the in-memory engine.
+  const awaitingRetry = new Map<string, { queueUrl: string; receiptHandle: string }>();
 
   for (const mapping of options.model.eventSourceMappings.filter((m) => m.enabled)) {
     const queue = queues.get(mapping.queueKey);
@@ -90,6 +94,7 @@ export function startSqsPollers(options: SqsPollerOptions): SqsPollers {
       sqs: options.sqs,
       signal: abort.signal,
       state,
+      awaitingRetry,
       log,
       idleDelayMs: options.idleDelayMs ?? 100,
     };
@@ -132,6 +137,7 @@ export function startSqsPollers(options: SqsPollerOptions): SqsPollers {
     async stop() {
       abort.abort();
       await Promise.race([Promise.allSettled(loops), sleep(STOP_GRACE_MS)]);
+      await releaseForRetry(options.sqs, awaitingRetry);
     },
   };
 }
@@ -146,6 +152,7 @@ interface MappingContext {
   sqs: SQSClient;
   signal: AbortSignal;
   state: { running: number };
+  awaitingRetry: Map<string, { queueUrl: string; receiptHandle: string }>;
   log: (entry: Record<string, unknown>) => void;
   idleDelayMs: number;
 }
@@ -221,9 +228,34 @@ async function processBatch(ctx: MappingContext, messages: Message[]): Promise<v
   await deleteMessages(ctx, succeeded);
   ctx.counters.succeeded += succeeded.length;
   ctx.counters.failed += batch.length - succeeded.length;
-  for (const message of batch.filter((m) => failedIds.has(m.MessageId ?? ''))) {
+  for (const message of batch) {
+    const id = message.MessageId ?? '';
+    ctx.awaitingRetry.delete(id);
+    if (!failedIds.has(id)) continue;
     if (maxReceives && receiveCount(message) >= maxReceives) countDeadLetter(ctx, message);
+    else if (message.ReceiptHandle) {
+      ctx.awaitingRetry.set(id, { queueUrl: ctx.queue.queueUrl, receiptHandle: message.ReceiptHandle });
+    }
   }
+}
+
+/** Makes failed messages visible at once; a handle that has expired meanwhile needs nothing. */
+async function releaseForRetry(
+  sqs: SQSClient,
+  awaitingRetry: Map<string, { queueUrl: string; receiptHandle: string }>,
+): Promise<void> {
+  for (const { queueUrl, receiptHandle } of awaitingRetry.values()) {
+    await sqs
+      .send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      )
+      .catch(() => undefined);
+  }
+  awaitingRetry.clear();
 }
 
 /** The ids of the messages that failed. */

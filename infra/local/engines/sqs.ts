@@ -11,8 +11,8 @@ export interface SqsOptions {
 
 /**
  * local-aws-sqs on 127.0.0.1, in this process. Queue URLs are http://127.0.0.1:<port>/<account>/<name> and
- * ARNs use the local account and region, as template.ts expects. Messages live in memory only: they do not
- * survive a restart of the hub. Its behaviour the poller relies on is pinned in test/integration/local/sqs.test.ts.
+ * ARNs use the local account and region, as template.ts expects. Messages live in memory only; the hub carries
+ * them over a clean restart with queue-snapshot.ts. Its behaviour the poller relies on is pinned in test/integration/local/sqs.test.ts.
  */
 export async function startSqs(options: SqsOptions): Promise<RunningEngine> {
   const server: Server = await createSqsServer({
