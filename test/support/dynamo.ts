@@ -1,14 +1,11 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { localAwsConfig } from './aws';
 
 /** Clients for the run's DynamoDB Local (started by global-setup.ts). */
 export function localDynamo() {
-  const client = new DynamoDBClient({
-    endpoint: inject('dynamoEndpoint'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  const client = new DynamoDBClient(localAwsConfig(inject('dynamoEndpoint')));
   return {
     client,
     doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
@@ -18,3 +15,60 @@ export function localDynamo() {
 /** A table name no other test file uses. */
 export const uniqueTableName = (prefix: string) =>
   `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+export interface TestTableOptions {
+  /** Adds the project's `gsi1` index on gsi1pk / gsi1sk, projecting everything. */
+  gsi1?: boolean;
+  /** Hash key, then optional range key, all strings; the project's pk / sk by default. */
+  keySchema?: [hash: string, range?: string];
+}
+
+const keys = (names: (string | undefined)[]) =>
+  names
+    .filter((n): n is string => n !== undefined)
+    .map((AttributeName, i) => ({
+      AttributeName,
+      KeyType: i === 0 ? ('HASH' as const) : ('RANGE' as const),
+    }));
+
+/** Creates an on-demand table with string keys (pk / sk unless told otherwise) and resolves to its name. */
+export async function createTestTable(
+  client: DynamoDBClient,
+  name: string,
+  { gsi1 = false, keySchema = ['pk', 'sk'] }: TestTableOptions = {},
+): Promise<string> {
+  const keySchemaEntries = keys(keySchema);
+  const gsiKeys = gsi1 ? keys(['gsi1pk', 'gsi1sk']) : [];
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: keySchemaEntries,
+      AttributeDefinitions: [...keySchemaEntries, ...gsiKeys].map(({ AttributeName }) => ({
+        AttributeName,
+        AttributeType: 'S' as const,
+      })),
+      ...(gsi1
+        ? {
+            GlobalSecondaryIndexes: [
+              { IndexName: 'gsi1', KeySchema: gsiKeys, Projection: { ProjectionType: 'ALL' } },
+            ],
+          }
+        : {}),
+    }),
+  );
+  return name;
+}
+
+/** Uniquely named tables for one test file, created on demand and all deleted by dropAll(). */
+export function scratchTables(client: DynamoDBClient) {
+  const names: string[] = [];
+  return {
+    async create(prefix: string, options?: TestTableOptions): Promise<string> {
+      const name = await createTestTable(client, uniqueTableName(prefix), options);
+      names.push(name);
+      return name;
+    },
+    dropAll: () => Promise.all(names.map((TableName) => client.send(new DeleteTableCommand({ TableName })))),
+  };
+}

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,15 +17,15 @@ import { defaultStatisticsOptions } from '../../../functions/case-aggregate/doma
 import { createChangeQueue } from '../../../functions/case-aggregate/queue';
 import { createCaseStore } from '../../../functions/case-aggregate/store';
 import type { RunningEngine } from '../../../infra/local/engines/dynamodb';
-import { startSqs } from '../../../infra/local/engines/sqs';
 import { ClientRegistry } from '../../../shared/client-registry';
 import { NonceStore } from '../../../shared/nonce-store';
 import { signRequest } from '../../../shared/signing';
-import { localDynamo, uniqueTableName } from '../../support/dynamo';
+import { localDynamo, scratchTables } from '../../support/dynamo';
+import { startLocalSqs, stopLocalSqs } from '../../support/sqs';
 import { CITIZEN_ID, rawRecord, TEST_HMAC_KEY } from '../../unit/case-aggregate/fixtures';
 
 const dynamo = localDynamo();
-const tables: string[] = [];
+const tables = scratchTables(dynamo.client);
 let engine: RunningEngine;
 let sqs: SQSClient;
 let queueUrl: string;
@@ -36,36 +35,17 @@ let brokenApi: ReturnType<typeof createCaseApi>;
 let store: ReturnType<typeof createCaseStore>;
 const NOW = new Date('2026-11-21T10:00:00+08:00');
 
-async function table(prefix: string, keys: string[]): Promise<string> {
-  const name = uniqueTableName(prefix);
-  await dynamo.client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: keys.map((k) => ({ AttributeName: k, AttributeType: 'S' })),
-      KeySchema: keys.map((k, i) => ({ AttributeName: k, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-    }),
-  );
-  tables.push(name);
-  return name;
-}
-
 beforeAll(async () => {
-  engine = await startSqs({ port: 0 });
-  sqs = new SQSClient({
-    endpoint: engine.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  ({ engine, sqs } = await startLocalSqs());
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'case-changes' }))).QueueUrl as string;
   registry = ClientRegistry.parse(
     await readFile(join(import.meta.dirname, '../../../infra/local/clients.dev.json'), 'utf8'),
   );
   const [nonces, idempotency, cases, stats] = await Promise.all([
-    table('nonces', ['pk', 'sk']),
-    table('idempotency', ['id']),
-    table('cases', ['pk', 'sk']),
-    table('stats', ['pk', 'sk']),
+    tables.create('nonces'),
+    tables.create('idempotency', { keySchema: ['id'] }),
+    tables.create('cases'),
+    tables.create('stats'),
   ]);
   store = createCaseStore({ doc: dynamo.doc, casesTable: cases, statsTable: stats });
   const http = {
@@ -89,9 +69,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(tables.map((TableName) => dynamo.client.send(new DeleteTableCommand({ TableName }))));
-  sqs.destroy();
-  await engine.stop();
+  await tables.dropAll();
+  await stopLocalSqs({ engine, sqs });
 });
 
 const context = () =>

@@ -1,70 +1,43 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CaseChange } from '../../../functions/case-aggregate/domain/change';
 import { createCaseStore } from '../../../functions/case-aggregate/store';
 import { type RunningEventBridge, startEventBridge } from '../../../infra/local/eventbridge';
-import type { HubModel } from '../../../infra/local/model';
-import { localDynamo, uniqueTableName } from '../../support/dynamo';
+import { localDynamo, scratchTables } from '../../support/dynamo';
+import { emptyModel } from '../../support/model';
 import { changeOf } from '../../unit/case-aggregate/fixtures';
 
 /** The consumer entry point as Lambda runs it: its own environment, the real SDK, local DynamoDB and EventBridge. */
 const dynamo = localDynamo();
-const tables: string[] = [];
+const tables = scratchTables(dynamo.client);
 let bus: RunningEventBridge;
 let folder: string;
 let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 let casesTable: string;
 
-const emptyModel = (busName: string): HubModel => ({
-  tables: [],
-  queues: [],
-  buckets: [],
-  buses: [{ key: 'Private/Bus', busName, arn: `arn:aws:events:us-east-1:000000000000:event-bus/${busName}` }],
-  rules: [],
-  schedules: [],
-  functions: [],
-  eventSourceMappings: [],
-  routes: [],
-  outputs: {},
-});
-
-async function table(prefix: string): Promise<string> {
-  const name = uniqueTableName(prefix);
-  await dynamo.client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  tables.push(name);
-  return name;
-}
+const busModel = (busName: string) =>
+  emptyModel({
+    buses: [
+      { key: 'Private/Bus', busName, arn: `arn:aws:events:us-east-1:000000000000:event-bus/${busName}` },
+    ],
+  });
 
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'case-consumer-'));
   bus = await startEventBridge({
-    model: emptyModel('hub-bus'),
+    model: busModel('hub-bus'),
     port: 0,
     deliver: async () => {},
     logFile: join(folder, 'events.jsonl'),
     log: () => {},
   });
-  casesTable = await table('cases');
+  casesTable = await tables.create('cases');
   Object.assign(process.env, {
     CASES_TABLE: casesTable,
-    STATS_TABLE: await table('stats'),
+    STATS_TABLE: await tables.create('stats'),
     STATS_SHARDS: '4',
     EVENT_BUS_NAME: 'hub-bus',
     AWS_REGION: 'us-east-1',
@@ -78,7 +51,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(tables.map((TableName) => dynamo.client.send(new DeleteTableCommand({ TableName }))));
+  await tables.dropAll();
   await bus.stop();
   await rm(folder, { recursive: true, force: true });
 });

@@ -1,4 +1,3 @@
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,55 +15,23 @@ import {
 } from '../../../functions/case-aggregate/domain/statistics';
 import type { CaseStatus } from '../../../functions/case-aggregate/domain/status';
 import { type CaseStore, createCaseStore } from '../../../functions/case-aggregate/store';
-import { localDynamo, uniqueTableName } from '../../support/dynamo';
+import { localDynamo, scratchTables } from '../../support/dynamo';
 import { changeOf, ITEM, OTHER_ITEM, type Random, seededRandom } from '../../unit/case-aggregate/fixtures';
 
 const { client, doc } = localDynamo();
-const tables: string[] = [];
+const tables = scratchTables(client);
 const SHARDS = 2;
 const statistics = { ...defaultStatisticsOptions, shards: SHARDS };
 
-async function createTable(prefix: string, withGsi: boolean): Promise<string> {
-  const name = uniqueTableName(prefix);
-  const key = (hash: string, range: string) => [
-    { AttributeName: hash, KeyType: 'HASH' as const },
-    { AttributeName: range, KeyType: 'RANGE' as const },
-  ];
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: key('pk', 'sk'),
-      AttributeDefinitions: ['pk', 'sk', ...(withGsi ? ['gsi1pk', 'gsi1sk'] : [])].map((n) => ({
-        AttributeName: n,
-        AttributeType: 'S' as const,
-      })),
-      ...(withGsi
-        ? {
-            GlobalSecondaryIndexes: [
-              {
-                IndexName: 'gsi1',
-                KeySchema: key('gsi1pk', 'gsi1sk'),
-                Projection: { ProjectionType: 'ALL' },
-              },
-            ],
-          }
-        : {}),
-    }),
-  );
-  tables.push(name);
-  return name;
-}
-
 /** A fresh pair of tables per scenario, so ground truths never mix. */
 async function freshStore(): Promise<{ store: CaseStore; statsTable: string; casesTable: string }> {
-  const casesTable = await createTable('cases', true);
-  const statsTable = await createTable('stats', false);
+  const casesTable = await tables.create('cases', { gsi1: true });
+  const statsTable = await tables.create('stats');
   return { store: createCaseStore({ doc, casesTable, statsTable }), casesTable, statsTable };
 }
 
 afterAll(async () => {
-  await Promise.all(tables.map((TableName) => client.send(new DeleteTableCommand({ TableName }))));
+  await tables.dropAll();
 });
 
 class RecordingPublisher {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -9,7 +8,7 @@ import { type AuthenticatedClient, ClientRegistry } from '../../../shared/client
 import { httpHandler } from '../../../shared/http';
 import { conflict } from '../../../shared/problem';
 import { signRequest } from '../../../shared/signing';
-import { localDynamo, uniqueTableName } from '../../support/dynamo';
+import { createTestTable, localDynamo, uniqueTableName } from '../../support/dynamo';
 
 const devClientsFile = join(import.meta.dirname, '../../../infra/local/clients.dev.json');
 const dynamo = localDynamo();
@@ -23,28 +22,8 @@ beforeAll(async () => {
   process.env.IDEMPOTENCY_TABLE = idempotencyTable;
   process.env.HUB_CLIENTS_FILE = devClientsFile;
   registry = ClientRegistry.parse(await readFile(devClientsFile, 'utf8'));
-  await dynamo.client.send(
-    new CreateTableCommand({
-      TableName: noncesTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await dynamo.client.send(
-    new CreateTableCommand({
-      TableName: idempotencyTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
+  await createTestTable(dynamo.client, noncesTable);
+  await createTestTable(dynamo.client, idempotencyTable, { keySchema: ['id'] });
 });
 
 const context = (): Context =>

@@ -1,27 +1,13 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NonceStore } from '../../../shared/nonce-store';
-import { localDynamo, uniqueTableName } from '../../support/dynamo';
+import { createTestTable, localDynamo, uniqueTableName } from '../../support/dynamo';
 
 const { client, doc } = localDynamo();
 const table = uniqueTableName('nonces');
 
 beforeAll(async () => {
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createTestTable(client, table);
 });
 
 describe('NonceStore against DynamoDB Local', () => {

@@ -16,8 +16,10 @@ import {
   type RunningEventBridge,
   startEventBridge,
 } from '../../../infra/local/eventbridge';
-import type { FunctionHost, HubModel } from '../../../infra/local/model';
+import type { FunctionHost } from '../../../infra/local/model';
 import { createTargetDelivery } from '../../../infra/local/targets';
+import { localAwsConfig } from '../../support/aws';
+import { emptyModel } from '../../support/model';
 
 const hubBus = {
   key: 'zwfw-dev-private/HubBus',
@@ -25,10 +27,7 @@ const hubBus = {
   arn: 'arn:aws:events:us-east-1:000000000000:event-bus/zwfw-dev-hub',
 };
 
-const model: HubModel = {
-  tables: [],
-  queues: [],
-  buckets: [],
+const model = emptyModel({
   buses: [
     { key: 'default', busName: 'default', arn: 'arn:aws:events:us-east-1:000000000000:event-bus/default' },
     hubBus,
@@ -77,12 +76,7 @@ const model: HubModel = {
       targets: [{ kind: 'function', functionKey: 'zwfw-dev-private/ForwardedFn' }],
     },
   ],
-  schedules: [],
-  functions: [],
-  eventSourceMappings: [],
-  routes: [],
-  outputs: {},
-};
+});
 
 const entry = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
   EventBusName: hubBus.busName,
@@ -112,11 +106,7 @@ describe('local EventBridge with the real SDK', () => {
     };
     // Bus-to-bus targets publish through the SDK, so the endpoint must be known before the bus starts.
     const port = await freePort();
-    client = new EventBridgeClient({
-      region: 'us-east-1',
-      endpoint: `http://127.0.0.1:${port}`,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    client = new EventBridgeClient(localAwsConfig(`http://127.0.0.1:${port}`));
     const deliver = createTargetDelivery({
       model,
       host,

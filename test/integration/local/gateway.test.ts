@@ -2,34 +2,15 @@ import { request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../../infra/local/gateway';
-import type { FunctionHost, HubModel } from '../../../infra/local/model';
+import type { FunctionHost } from '../../../infra/local/model';
+import { emptyModel, privateCaseRoutes } from '../../support/model';
 
-const model: HubModel = {
-  tables: [],
-  queues: [],
-  buckets: [],
-  buses: [],
-  rules: [],
-  schedules: [],
-  functions: [],
-  eventSourceMappings: [],
+const model = emptyModel({
   routes: [
-    {
-      apiKey: 'private/Api',
-      method: 'POST',
-      resourcePath: '/v1/cases:batch',
-      functionKey: 'private/IngestFn',
-    },
-    {
-      apiKey: 'private/Api',
-      method: 'GET',
-      resourcePath: '/v1/cases/{caseId}',
-      functionKey: 'private/GetCaseFn',
-    },
+    ...privateCaseRoutes,
     { apiKey: 'public/Api', method: 'POST', resourcePath: '/v1/files', functionKey: 'public/FilesFn' },
   ],
-  outputs: {},
-};
+});
 
 /** Echoes what it received so the test sees the event the gateway built. */
 const echo = (event: APIGatewayProxyEvent) => ({

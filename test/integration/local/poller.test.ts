@@ -1,13 +1,18 @@
 import { join } from 'node:path';
-import { type Message, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEngine } from '../../../infra/local/engines/dynamodb';
-import { startSqs } from '../../../infra/local/engines/sqs';
 import type { HubModel, QueueModel } from '../../../infra/local/model';
 import { ensureQueues } from '../../../infra/local/provision';
 import { reportedFailures, type SqsPollers, startSqsPollers } from '../../../infra/local/sqs-poller';
 import { loadHubModel } from '../../../infra/local/template';
 import { type LocalFunctionHost, startFunctionHost } from '../../../infra/local/workers';
+import { startLocalSqs, stopLocalSqs } from '../../support/sqs';
 
 const assemblyDir = join(import.meta.dirname, '../../fixtures/templates/hub');
 const PRIVATE = 'zwfw-dev-private';
@@ -65,12 +70,7 @@ function withStrictConsumer(base: HubModel): HubModel {
 }
 
 beforeAll(async () => {
-  engine = await startSqs({ port: 0 });
-  sqs = new SQSClient({
-    endpoint: engine.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  ({ engine, sqs } = await startLocalSqs());
   model = withStrictConsumer(loadHubModel(assemblyDir, { sqsEndpoint: engine.endpoint }));
   await ensureQueues(sqs, model.queues);
   const endpoints = {
@@ -86,8 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await pollers?.stop();
   await host?.stop();
-  sqs?.destroy();
-  await engine?.stop();
+  await stopLocalSqs({ engine, sqs });
 });
 
 const queueUrl = (key: string) => model.queues.find((q) => q.key === key)?.queueUrl as string;

@@ -7,28 +7,20 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEngine } from '../../../infra/local/engines/dynamodb';
-import { startSqs } from '../../../infra/local/engines/sqs';
+import { startLocalSqs, stopLocalSqs } from '../../support/sqs';
 
 let engine: RunningEngine;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  engine = await startSqs({ port: 0 });
-  sqs = new SQSClient({
-    endpoint: engine.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  ({ engine, sqs } = await startLocalSqs());
 });
 
-afterAll(async () => {
-  sqs.destroy();
-  await engine.stop();
-});
+afterAll(() => stopLocalSqs({ engine, sqs }));
 
 async function queueWithDlq(name: string, visibilityTimeout: number, maxReceiveCount: number) {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FunctionModel, HubModel, LocalEndpoints } from '../../../infra/local/model';
+import type { FunctionModel, LocalEndpoints } from '../../../infra/local/model';
 import {
   DEV_CLIENTS_FILE,
   FunctionError,
@@ -8,6 +8,7 @@ import {
   type LocalFunctionHost,
   startFunctionHost,
 } from '../../../infra/local/workers';
+import { emptyModel } from '../../support/model';
 
 const bundleDir = join(import.meta.dirname, '../../fixtures/templates/hub/asset.fixture01');
 const endpoints: LocalEndpoints = {
@@ -41,18 +42,7 @@ const functions = [
   fn('callback', 'index.callback'),
   fn('pooled', 'index.slow'),
 ];
-const model: HubModel = {
-  tables: [],
-  queues: [],
-  buckets: [],
-  buses: [],
-  rules: [],
-  schedules: [],
-  functions,
-  eventSourceMappings: [],
-  routes: [],
-  outputs: {},
-};
+const model = emptyModel({ functions });
 
 let host: LocalFunctionHost;
 const lines: string[] = [];

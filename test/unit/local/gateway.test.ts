@@ -1,33 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type GatewayRequest, respond } from '../../../infra/local/gateway';
-import type { FunctionHost, HubModel } from '../../../infra/local/model';
+import type { FunctionHost } from '../../../infra/local/model';
+import { emptyModel, privateCaseRoutes } from '../../support/model';
 
-const model: HubModel = {
-  tables: [],
-  queues: [],
-  buckets: [],
-  buses: [],
-  rules: [],
-  schedules: [],
-  functions: [],
-  eventSourceMappings: [],
-  routes: [
-    {
-      apiKey: 'private/Api',
-      method: 'POST',
-      resourcePath: '/v1/cases:batch',
-      functionKey: 'private/IngestFn',
-    },
-    {
-      apiKey: 'private/Api',
-      method: 'GET',
-      resourcePath: '/v1/cases/{caseId}',
-      functionKey: 'private/GetCaseFn',
-    },
-  ],
-  outputs: {},
-};
+const model = emptyModel({ routes: privateCaseRoutes });
 
 function hostRunning(handler: (functionKey: string, event: APIGatewayProxyEvent) => unknown) {
   const calls: { functionKey: string; event: APIGatewayProxyEvent }[] = [];

@@ -1,19 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HubModel, ScheduleModel, TargetModel } from '../../../infra/local/model';
 import { type RunningScheduler, startScheduler } from '../../../infra/local/scheduler';
-
-const emptyModel: HubModel = {
-  tables: [],
-  queues: [],
-  buckets: [],
-  buses: [],
-  rules: [],
-  schedules: [],
-  functions: [],
-  eventSourceMappings: [],
-  routes: [],
-  outputs: {},
-};
+import { emptyModel } from '../../support/model';
 
 const nightly: ScheduleModel = {
   key: 'zwfw-dev-private/NightlyStats',
@@ -31,7 +19,7 @@ const everyFiveMinutes: ScheduleModel = {
   target: { kind: 'queue', queueKey: 'zwfw-dev-private/SweepQueue' },
 };
 
-const withSchedules = (...schedules: ScheduleModel[]): HubModel => ({ ...emptyModel, schedules });
+const withSchedules = (...schedules: ScheduleModel[]): HubModel => emptyModel({ schedules });
 
 describe('startScheduler', () => {
   let deliveries: { target: TargetModel; event: unknown; at: string }[];
@@ -135,7 +123,7 @@ describe('startScheduler', () => {
   });
 
   it('throws for an unknown schedule key', async () => {
-    scheduler = startScheduler({ model: emptyModel, deliver });
+    scheduler = startScheduler({ model: emptyModel(), deliver });
     expect(() => scheduler?.next('nope')).toThrow('no schedule nope');
     await expect(scheduler.fire('nope')).rejects.toThrow('no schedule nope');
   });

@@ -1,10 +1,10 @@
-import type { Server } from 'node:http';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../../infra/local/engines/ports';
-import type { FunctionHost, HubModel, QueueModel, TargetModel } from '../../../infra/local/model';
+import type { RunningEngine } from '../../../infra/local/engines/dynamodb';
+import type { FunctionHost, QueueModel, TargetModel } from '../../../infra/local/model';
 import { createTargetDelivery, selectPath, targetPayload } from '../../../infra/local/targets';
+import { emptyModel } from '../../support/model';
+import { startLocalSqs, stopLocalSqs } from '../../support/sqs';
 
 const envelope = {
   version: '0',
@@ -18,18 +18,7 @@ const envelope = {
   detail: { version: 1, caseId: '330000:0001', status: 'accepted', 'odd-key': ['a', 'b'] },
 };
 
-const model = (queues: QueueModel[] = []): HubModel => ({
-  tables: [],
-  queues,
-  buckets: [],
-  buses: [],
-  rules: [],
-  schedules: [],
-  functions: [],
-  eventSourceMappings: [],
-  routes: [],
-  outputs: {},
-});
+const model = (queues: QueueModel[] = []) => emptyModel({ queues });
 
 /** Runs a plain JS function per invocation and records what it was given. */
 function fakeHost(behaviour: (functionKey: string, event: unknown) => unknown = () => null) {
@@ -78,6 +67,19 @@ describe('selectPath', () => {
 });
 
 describe('function targets', () => {
+  /** Delivery that retries twice without waiting, recording what it logs. */
+  function retryingDelivery(host: FunctionHost) {
+    const log: Record<string, unknown>[] = [];
+    const deliver = createTargetDelivery({
+      model: model(),
+      host,
+      sqs: new SQSClient({}),
+      retryDelaysMs: [0, 0],
+      log: (entry) => log.push(entry),
+    });
+    return { deliver, log };
+  }
+
   it('invoke the function with the event', async () => {
     const { host, calls } = fakeHost();
     const deliver = createTargetDelivery({ model: model(), host, sqs: new SQSClient({}), log: () => {} });
@@ -89,14 +91,7 @@ describe('function targets', () => {
     const { host, calls } = fakeHost(() => {
       throw new Error('handler crashed');
     });
-    const log: Record<string, unknown>[] = [];
-    const deliver = createTargetDelivery({
-      model: model(),
-      host,
-      sqs: new SQSClient({}),
-      retryDelaysMs: [0, 0],
-      log: (entry) => log.push(entry),
-    });
+    const { deliver, log } = retryingDelivery(host);
     await expect(deliver({ kind: 'function', functionKey: 'stack/Fn' }, envelope)).resolves.toBeUndefined();
     expect(calls).toHaveLength(3);
     expect(log.map((e) => e.level)).toEqual(['WARN', 'WARN', 'ERROR']);
@@ -113,14 +108,7 @@ describe('function targets', () => {
       if (failures-- > 0) throw new Error('cold start hiccup');
       return 'ok';
     });
-    const log: Record<string, unknown>[] = [];
-    const deliver = createTargetDelivery({
-      model: model(),
-      host,
-      sqs: new SQSClient({}),
-      retryDelaysMs: [0, 0],
-      log: (e) => log.push(e),
-    });
+    const { deliver, log } = retryingDelivery(host);
     await deliver({ kind: 'function', functionKey: 'stack/Fn' }, envelope);
     expect(calls).toHaveLength(2);
     expect(log.map((e) => e.level)).toEqual(['WARN']);
@@ -128,18 +116,12 @@ describe('function targets', () => {
 });
 
 describe('queue targets (local-aws-sqs)', () => {
-  let server: Server;
+  let engine: RunningEngine;
   let sqs: SQSClient;
   let queue: QueueModel;
 
   beforeAll(async () => {
-    const port = await freePort();
-    server = await createSqsServer({ port, hostname: '127.0.0.1' });
-    sqs = new SQSClient({
-      region: 'us-east-1',
-      endpoint: `http://127.0.0.1:${port}`,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    ({ engine, sqs } = await startLocalSqs());
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'case-events' }));
     queue = {
       key: 'zwfw-dev-private/CaseEventsQueue',
@@ -152,8 +134,7 @@ describe('queue targets (local-aws-sqs)', () => {
   });
 
   afterAll(async () => {
-    sqs?.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await stopLocalSqs({ engine, sqs });
   });
 
   beforeEach(async () => {
@@ -171,25 +152,28 @@ describe('queue targets (local-aws-sqs)', () => {
     }
   }
 
-  it('send the event JSON as the message body', async () => {
+  /** Delivery to the given queues over local-aws-sqs, recording what it logs. */
+  function queueDelivery(queues: QueueModel[] = [queue], options: { retryDelaysMs?: number[] } = {}) {
+    const log: Record<string, unknown>[] = [];
     const deliver = createTargetDelivery({
-      model: model([queue]),
+      model: model(queues),
       host: fakeHost().host,
       sqs,
-      log: () => {},
+      ...options,
+      log: (e) => log.push(e),
     });
+    return { deliver, log };
+  }
+
+  it('send the event JSON as the message body', async () => {
+    const { deliver } = queueDelivery();
     await deliver({ kind: 'queue', queueKey: queue.key }, envelope);
     const bodies = await drain();
     expect(bodies.map((b) => JSON.parse(b))).toEqual([envelope]);
   });
 
   it('apply InputPath and Input', async () => {
-    const deliver = createTargetDelivery({
-      model: model([queue]),
-      host: fakeHost().host,
-      sqs,
-      log: () => {},
-    });
+    const { deliver } = queueDelivery();
     await deliver({ kind: 'queue', queueKey: queue.key, inputPath: '$.detail' }, envelope);
     await deliver({ kind: 'queue', queueKey: queue.key, input: '{"fixed":true}' }, envelope);
     const bodies = await drain();
@@ -197,13 +181,7 @@ describe('queue targets (local-aws-sqs)', () => {
   });
 
   it('log the loss when the queue is unknown to the model', async () => {
-    const log: Record<string, unknown>[] = [];
-    const deliver = createTargetDelivery({
-      model: model([queue]),
-      host: fakeHost().host,
-      sqs,
-      log: (e) => log.push(e),
-    });
+    const { deliver, log } = queueDelivery();
     await deliver({ kind: 'queue', queueKey: 'stack/Missing' }, envelope);
     expect(log).toEqual([
       expect.objectContaining({ level: 'ERROR', eventId: 'evt-1', target: 'queue stack/Missing' }),
@@ -212,14 +190,7 @@ describe('queue targets (local-aws-sqs)', () => {
 
   it('retry and then log the loss when the queue does not exist in SQS', async () => {
     const gone = { ...queue, key: 'stack/Gone', queueUrl: queue.queueUrl.replace('case-events', 'gone') };
-    const log: Record<string, unknown>[] = [];
-    const deliver = createTargetDelivery({
-      model: model([queue, gone]),
-      host: fakeHost().host,
-      sqs,
-      retryDelaysMs: [0, 0],
-      log: (e) => log.push(e),
-    });
+    const { deliver, log } = queueDelivery([queue, gone], { retryDelaysMs: [0, 0] });
     await deliver({ kind: 'queue', queueKey: gone.key }, envelope);
     expect(log.map((e) => e.level)).toEqual(['WARN', 'WARN', 'ERROR']);
   });
