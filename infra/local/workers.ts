@@ -39,6 +39,8 @@ export interface FunctionHostOptions {
   runtimeDir?: string;
   /** Receives every output line of every worker, prefixed with the function name. */
   log?: (line: string) => void;
+  /** Variables every function gets locally in place of a cloud service (e.g. the token signing key file). */
+  localEnvironment?: Record<string, string>;
 }
 
 export interface FunctionStats {
@@ -117,9 +119,14 @@ async function compileWorkerEntry(runtimeDir: string): Promise<string> {
   return outfile;
 }
 
-export function functionEnvironment(fn: FunctionModel, endpoints: LocalEndpoints): Record<string, string> {
+export function functionEnvironment(
+  fn: FunctionModel,
+  endpoints: LocalEndpoints,
+  localEnvironment: Record<string, string> = {},
+): Record<string, string> {
   return {
     ...fn.environment,
+    ...localEnvironment,
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'test',
@@ -155,6 +162,7 @@ class FunctionWorker {
     private readonly fn: FunctionModel,
     workerFile: string,
     endpoints: LocalEndpoints,
+    localEnvironment: Record<string, string> | undefined,
     private readonly stats: FunctionStats,
     output: (line: string) => void,
   ) {
@@ -167,7 +175,7 @@ class FunctionWorker {
     };
     this.worker = new Worker(workerFile, {
       workerData: init,
-      env: functionEnvironment(fn, endpoints),
+      env: functionEnvironment(fn, endpoints, localEnvironment),
       stdout: true,
       stderr: true,
       // Approximates the function's memory setting; a runaway handler dies instead of the hub.
@@ -299,8 +307,13 @@ class FunctionPool {
 
   private spawn(): FunctionWorker {
     this.stats.coldStarts++;
-    const worker = new FunctionWorker(this.fn, this.workerFile, this.options.endpoints, this.stats, (line) =>
-      this.output(line),
+    const worker = new FunctionWorker(
+      this.fn,
+      this.workerFile,
+      this.options.endpoints,
+      this.options.localEnvironment,
+      this.stats,
+      (line) => this.output(line),
     );
     this.all.add(worker);
     return worker;
