@@ -1,7 +1,11 @@
 import type { z } from 'zod';
+import { assessmentPublishedV1 } from './assessment-published.v1';
 import { caseReceivedV1 } from './case-received.v1';
 import { caseStatusChangedV1 } from './case-status-changed.v1';
 import type { EventEnvelope } from './envelope';
+import { identityVerifiedV1 } from './identity-verified.v1';
+import { ticketIssuedV1 } from './ticket-issued.v1';
+import { tokenRevokedV1 } from './token-revoked.v1';
 
 export interface EventParty {
   /** Capability folder under functions/. */
@@ -110,8 +114,145 @@ export const caseStatusChangedV1Event = defineEvent({
   },
 });
 
+const exampleSub = 'u_8Jq2vXbN0kTq4yR7wLm3sA';
+
+export const ticketIssuedV1Event = defineEvent({
+  detailType: 'TicketIssued',
+  version: 1,
+  source: 'zwfw.auth-verify',
+  description: 'A single-use sign-on ticket (一次登录、全网通办) was issued to a connected platform.',
+  schema: ticketIssuedV1,
+  producers: [
+    {
+      capability: 'auth-verify',
+      purpose:
+        'The sign-in (POST /v1/dev/sign-in on the dev stage) issues a ticket bound to a client and redirect.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'auth-verify',
+      purpose: 'Sign-in audit and anomaly metrics per client (bursts of tickets never validated).',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    ticketId: 'n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg',
+    clientId: 'app-citizen',
+    sub: exampleSub,
+    assuranceLevel: 'L2',
+    authMethod: 'dev',
+    expiresAt: '2026-11-21T02:01:03Z',
+  },
+});
+
+export const tokenRevokedV1Event = defineEvent({
+  detailType: 'TokenRevoked',
+  version: 1,
+  source: 'zwfw.auth-verify',
+  description: 'An access token was revoked before its expiry (single logout).',
+  schema: tokenRevokedV1,
+  producers: [
+    {
+      capability: 'auth-verify',
+      purpose: 'POST /v1/tokens/revoke records the jti and announces it.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'licence-retrieve',
+      purpose: "Stops honouring the holder's token for licence use before its expiry.",
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    jti: 'Qm9xY2VkLXRva2VuLWlkLTE',
+    sub: exampleSub,
+    clientId: 'app-citizen',
+    revokedBy: 'app-citizen',
+    expiresAt: '2026-11-21T03:00:03Z',
+  },
+});
+
+export const identityVerifiedV1Event = defineEvent({
+  detailType: 'IdentityVerified',
+  version: 1,
+  source: 'zwfw.auth-verify',
+  description: 'A real-name verification (实名核验) was answered: match, mismatch or not found.',
+  schema: identityVerifiedV1,
+  producers: [
+    {
+      capability: 'auth-verify',
+      purpose: 'POST /v1/identity/verifications answers against the population or legal-person registry.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'case-aggregate',
+      purpose: 'Counts verifications served per client for the assessment statistics.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    verificationId: '0b6f1c2e-6a1d-4c39-9d0e-5b7a8c9d1e2f',
+    subject: 'person',
+    result: 'match',
+    maskedId: '110105********002X',
+    clientId: 'region-110000',
+    assuranceLevel: 'L2',
+  },
+});
+
+export const assessmentPublishedV1Event = defineEvent({
+  detailType: 'AssessmentPublished',
+  version: 1,
+  source: 'zwfw.case-aggregate',
+  description: 'The assessment snapshot (考评快照) of a day or a month was written to S3 as JSON and CSV.',
+  schema: assessmentPublishedV1,
+  producers: [
+    {
+      capability: 'case-aggregate',
+      purpose:
+        'The daily rollup (01:00 Asia/Shanghai) and the backfill publish each rolled-up day and month.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'evaluation-ingest',
+      purpose: 'Joins satisfaction and rectification rates to the period once evaluations are counted.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    period: '2026-11-20',
+    periodType: 'day',
+    snapshotKeys: { json: 'assessments/2026-11-20.json', csv: 'assessments/2026-11-20.csv' },
+    scopes: 412,
+    generatedAt: '2026-11-20T17:00:04.512Z',
+  },
+});
+
 /** Every event the hub emits. Later issues append here; `npm run events:schemas` regenerates events/schemas/. */
-export const catalogue = [caseReceivedV1Event, caseStatusChangedV1Event] as const;
+export const catalogue = [
+  caseReceivedV1Event,
+  caseStatusChangedV1Event,
+  ticketIssuedV1Event,
+  tokenRevokedV1Event,
+  identityVerifiedV1Event,
+  assessmentPublishedV1Event,
+] as const;
 
 export type CatalogueEvent = (typeof catalogue)[number];
 export type DetailType = CatalogueEvent['detailType'];

@@ -11,13 +11,17 @@ import { z } from 'zod';
 
 export const SECRET_MAX_AGE_SECONDS = 300;
 
+/** Kinds of connected platform; each kind has its scopes and its API Gateway usage plan (infra/rate-limits.ts). */
+export const CLIENT_KINDS = ['region', 'ministry', 'issuer', 'app'] as const;
+export type ClientKind = (typeof CLIENT_KINDS)[number];
+
 const code = (digits: number) => z.string().regex(new RegExp(`^[0-9A-Z]{${digits}}$`));
 
 export const hubClientSchema = z.object({
   clientId: z.string().min(1),
   accessKeyId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
   secret: z.string().min(32),
-  kind: z.enum(['region', 'ministry', 'issuer', 'app']),
+  kind: z.enum(CLIENT_KINDS),
   name: z.string().min(1),
   regionCode: z
     .string()
@@ -26,7 +30,16 @@ export const hubClientSchema = z.object({
   departmentCode: code(18).optional(),
   scopes: z.array(z.string().min(1)),
   redirectUris: z.array(z.url()).optional(),
-  rateLimit: z.object({ perSecond: z.number().positive(), burst: z.number().positive() }),
+  /**
+   * The client's API Gateway API key value: the authorizer hands it back as `usageIdentifierKey`, so API
+   * Gateway meters the client under the usage plan of its kind (the key is associated with that plan when the
+   * client is onboarded). Not a credential: requests are still signed with the secret. A client without one
+   * is refused by the authorizer. Rate limits are per kind (infra/rate-limits.ts), never per registry entry.
+   */
+  apiKey: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{20,128}$/)
+    .optional(),
 });
 
 export const clientRegistrySchema = z
@@ -37,9 +50,19 @@ export const clientRegistrySchema = z
       message: 'access key ids must be unique',
     },
   )
+  .refine((registry) => isUnique(registry.clients.map((c) => c.clientId)), {
+    message: 'client ids must be unique',
+  })
   .refine((registry) => registry.clients.every((c) => c.kind !== 'region' || c.regionCode), {
     message: 'a region client needs a regionCode',
+  })
+  .refine((registry) => isUnique(registry.clients.flatMap((c) => (c.apiKey ? [c.apiKey] : []))), {
+    message: 'API keys must be unique',
   });
+
+function isUnique(values: readonly string[]): boolean {
+  return new Set(values).size === values.length;
+}
 
 export type HubClient = z.output<typeof hubClientSchema>;
 /** What handlers see of the calling client: never its secret. */
@@ -47,9 +70,11 @@ export type AuthenticatedClient = Omit<HubClient, 'secret'>;
 
 export class ClientRegistry {
   readonly #byAccessKey: ReadonlyMap<string, HubClient>;
+  readonly #byClientId: ReadonlyMap<string, HubClient>;
 
   constructor(clients: readonly HubClient[]) {
     this.#byAccessKey = new Map(clients.map((client) => [client.accessKeyId, client]));
+    this.#byClientId = new Map(clients.map((client) => [client.clientId, client]));
   }
 
   /** Validates raw registry JSON (text or parsed). Errors name paths only, never secrets. */
@@ -67,6 +92,11 @@ export class ClientRegistry {
 
   findByAccessKey(accessKeyId: string): HubClient | undefined {
     return this.#byAccessKey.get(accessKeyId);
+  }
+
+  /** The client a ticket or token is for (its audience), by its id. */
+  findByClientId(clientId: string): HubClient | undefined {
+    return this.#byClientId.get(clientId);
   }
 
   get size(): number {

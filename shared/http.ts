@@ -7,7 +7,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import middy, { type MiddlewareObj } from '@middy/core';
+import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -45,7 +45,8 @@ import { NONCE_TTL_SECONDS, verifySignature } from './signing';
  *
  * Order of checks (each refusal is an application/problem+json response):
  *   413 body over 1 MiB → 401 signature → 403 scope → 415 media type → 400 JSON → 422 schema
- *   → Idempotency-Key replay (POST) → handle.
+ *   → Idempotency-Key replay (POST, `idempotent` routes) → handle.
+ * A `public` route (e.g. the JWKS) skips signature, nonce, scope and idempotency; everything else still applies.
  * Request bodies are never logged: they carry personal data.
  */
 
@@ -80,11 +81,30 @@ export interface HttpRoute<B extends Schema, P extends Schema, Q extends Schema>
   path?: P;
   /** Validates queryStringParameters (the last value of a repeated parameter). */
   query?: Q;
-  /** Honour `Idempotency-Key` on POST. */
+  /** Honour `Idempotency-Key` on POST. Off by default: a stored response or body digest is data at rest. */
   idempotent?: boolean;
   maxBodyBytes?: number;
+  public?: false;
   handle: (input: HandlerInput<B, P, Q>) => Promise<HttpResult>;
 }
+
+/** What a public route's handler gets: no client, since nobody signed the request. */
+export type PublicHandlerInput<B extends Schema, P extends Schema, Q extends Schema> = Omit<
+  HandlerInput<B, P, Q>,
+  'client'
+>;
+
+/**
+ * An unsigned route anyone may call, for documents that must be fetchable without credentials (the JWKS).
+ * No signature, nonce, scope or idempotency; size, media type, JSON and schema checks still apply.
+ */
+export interface PublicHttpRoute<B extends Schema, P extends Schema, Q extends Schema>
+  extends Omit<HttpRoute<B, P, Q>, 'scope' | 'idempotent' | 'public' | 'handle'> {
+  public: true;
+  handle: (input: PublicHandlerInput<B, P, Q>) => Promise<HttpResult>;
+}
+
+export type HttpLambdaHandler = MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
 /** What the stack talks to. Defaults come from the environment (see shared/config httpEnv). */
 export interface HttpDependencies {
@@ -144,7 +164,10 @@ export function httpHandler<
   B extends Schema = undefined,
   P extends Schema = undefined,
   Q extends Schema = undefined,
->(route: HttpRoute<B, P, Q>, overrides: HttpDependencyOverrides = {}) {
+>(
+  route: HttpRoute<B, P, Q> | PublicHttpRoute<B, P, Q>,
+  overrides: HttpDependencyOverrides = {},
+): HttpLambdaHandler {
   const dependencies = resolveDependencies(overrides);
   // Keyed by the event: middy hands the handler only (event, context), and no middleware replaces it.
   const states = new WeakMap<APIGatewayProxyEvent, RequestState>();
@@ -181,6 +204,7 @@ export function httpHandler<
       const state = stateOf(request.event);
       const maxBytes = route.maxBodyBytes ?? MAX_BODY_BYTES;
       state.rawBody = rawBodyBytes(request.event, maxBytes);
+      if (route.public) return;
       const deps = await dependencies();
       const registry = await deps.clientRegistry();
       const event = request.event;
@@ -243,29 +267,29 @@ export function httpHandler<
 
   const handle = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const state = stateOf(event);
-    if (!state.client) throw new Error('handler reached without an authenticated client');
-    const result = await route.handle({
+    const input: PublicHandlerInput<B, P, Q> = {
       body: state.body as Parsed<B>,
       path: state.path as Parsed<P>,
       query: state.query as Parsed<Q>,
-      client: state.client,
       correlationId: state.correlationId,
       logger,
       metrics,
       event,
-    });
-    return toJsonResponse(result);
+    };
+    if (route.public) return toJsonResponse(await route.handle(input));
+    if (!state.client) throw new Error('handler reached without an authenticated client');
+    return toJsonResponse(await route.handle({ ...input, client: state.client }));
   };
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(handle)
+  const stack = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(handle)
     .use(httpHeaderNormalizer())
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(correlationAndProblems)
     .use(authentication)
-    .use(parsingAndValidation)
-    .use(idempotency);
+    .use(parsingAndValidation);
+  return !route.public && route.idempotent ? stack.use(idempotency) : stack;
 }
 
 function correlationIdOf(event: APIGatewayProxyEvent, context: Context): string {

@@ -6,6 +6,7 @@ import {
   type ReceivedChange,
 } from './domain/batching';
 import { applyChanges, type CaseRecord, type ChangeOutcome } from './domain/case';
+import { withDueDate } from './domain/due';
 import { type CaseEvent, chunkEvents, eventsFor } from './domain/events';
 import { contribution, difference, type StatisticsOptions } from './domain/statistics';
 import type { CaseStore } from './store';
@@ -153,8 +154,9 @@ function prepareCase(
     outcome,
   }));
   // A group holds at least one change, so there is always a record after applying.
-  const record = result.record as CaseRecord;
-  if (!result.changed) return { kind: 'unchanged', settled: { record, tagged } };
+  if (!result.changed) return { kind: 'unchanged', settled: { record: result.record as CaseRecord, tagged } };
+  // Fixed here, with the calendar of this commit, and stored: later commits judge it by the stored day.
+  const record = withDueDate(result.record as CaseRecord, statistics.calendar);
   const delta = difference(contribution(record, statistics), contribution(before, statistics));
   return {
     kind: 'write',

@@ -4,7 +4,7 @@ import { loadConfig, positiveInt, requiredString, tableName } from '../../shared
 import { createEventPublisher } from '../../shared/events';
 import { sqsBatchConsumer } from '../../shared/sqs-consumer';
 import { type ChangeProcessorDependencies, processChanges } from './change-processor';
-import { weekendsOffCalendar } from './domain/calendar';
+import { holidayCalendarEnv } from './domain/calendar';
 import { caseChangeMessageSchema } from './domain/change';
 import { createCaseStore } from './store';
 
@@ -21,6 +21,8 @@ const consumerEnv = z.object({
   STATS_TABLE: tableName,
   STATS_SHARDS: positiveInt(8),
   EVENT_BUS_NAME: requiredString,
+  /** JSON `{ holidays, workdays }` (README); absent: weekends off only. */
+  HOLIDAY_CALENDAR: holidayCalendarEnv,
 });
 
 let dependencies: Promise<ChangeProcessorDependencies> | undefined;
@@ -42,7 +44,7 @@ async function buildDependencies(): Promise<ChangeProcessorDependencies> {
     }),
     publish: (events) => publisher.publish(events),
     clock: () => new Date(),
-    statistics: { shards: config.STATS_SHARDS, calendar: weekendsOffCalendar },
+    statistics: { shards: config.STATS_SHARDS, calendar: config.HOLIDAY_CALENDAR },
   };
 }
 

@@ -3,18 +3,23 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { TransactionPlan } from './domain/batching';
+import { addCalendarDays, type Day } from './domain/calendar';
 import { type CaseRecord, currentStatus, earliestStatusAt } from './domain/case';
-import { type BucketCounters, storedCounters } from './domain/statistics';
+import { awaitsOverdueSweep, DUE_INDEX_SHARDS } from './domain/overdue';
+import { type BucketCounters, shardOf, storedCounters } from './domain/statistics';
 
 /**
  * The only code that touches the cases and statistics tables.
  *
  * Case item:  pk `CASE#{caseId}`, sk `CASE`, gsi1pk `APPLICANT#{idHmac}`, gsi1sk `{earliest status time}#{caseId}`,
- *             the CaseRecord attributes and `status` (current status, for readers that do not replay the timeline).
+ *             the CaseRecord attributes and `status` (current status, for readers that do not replay the timeline);
+ *             while the case awaits the overdue sweep (domain/overdue.ts) also duepk `DUE#{shard}` and
+ *             duesk `{due day}#{caseId}`, the sparse keys of the `due` index (keys only projected).
  * Stats item: pk `STATS#{province}#{day}#{shard}`, sk `{regionCode}#{departmentCode}#{itemCode}`, the bucket's
  *             dimensions and its counters (numbers, only ever changed by ADD).
  */
@@ -34,26 +39,52 @@ export type CommitResult =
    */
   | { committed: false; staleCaseIds: string[]; contended: boolean };
 
+export interface DuePage {
+  caseIds: string[];
+  /** Where the next page starts; undefined after the last. */
+  cursor?: Record<string, unknown>;
+}
+
 export interface CaseStore {
   loadCases(caseIds: readonly string[]): Promise<Map<string, CaseRecord>>;
   getCase(caseId: string): Promise<CaseRecord | undefined>;
   commit(plan: TransactionPlan): Promise<CommitResult>;
+  /**
+   * One page of the cases of a due-index shard that await the overdue sweep and are due on or before
+   * `throughDay`. Read from the index, so eventually consistent: load the cases before judging them.
+   */
+  queryDue(shard: number, throughDay: Day, cursor?: Record<string, unknown>): Promise<DuePage>;
 }
+
+/** The sparse index of cases awaiting the overdue sweep (CDK: partition duepk, sort duesk, keys only). */
+export const DUE_INDEX = { indexName: 'due', partitionKey: 'duepk', sortKey: 'duesk' } as const;
 
 const CASE_SK = 'CASE';
 const BATCH_GET_MAX_KEYS = 100;
 const MAX_UNPROCESSED_ROUNDS = 8;
+/** One BatchGetItem's worth: the sweep loads each page of the index in one call. */
+const DUE_PAGE_SIZE = 100;
 
 export const caseKey = (caseId: string) => ({ pk: `CASE#${caseId}`, sk: CASE_SK });
 
 /** Cancellation codes another attempt can clear; anything else fails the messages for SQS to redeliver. */
 const CONTENTION_CODES = new Set(['TransactionConflict']);
 
+/** Present only while the case awaits the sweep: closed and counted cases leave the index by the same Put. */
+function dueIndexKeys(record: CaseRecord): Record<string, string> {
+  if (!record.due || !awaitsOverdueSweep(record)) return {};
+  return {
+    [DUE_INDEX.partitionKey]: `DUE#${shardOf(record.caseId, DUE_INDEX_SHARDS)}`,
+    [DUE_INDEX.sortKey]: `${record.due.day}#${record.caseId}`,
+  };
+}
+
 function toCaseItem(record: CaseRecord): Record<string, unknown> {
   return {
     ...caseKey(record.caseId),
     gsi1pk: `APPLICANT#${record.applicant.idHmac}`,
     gsi1sk: `${earliestStatusAt(record) ?? record.firstSeenAt}#${record.caseId}`,
+    ...dueIndexKeys(record),
     entity: 'case',
     status: currentStatus(record),
     ...record,
@@ -66,6 +97,8 @@ function fromCaseItem(item: Record<string, unknown>): CaseRecord {
     sk: _sk,
     gsi1pk: _gsi1pk,
     gsi1sk: _gsi1sk,
+    duepk: _duepk,
+    duesk: _duesk,
     entity: _entity,
     status: _status,
     ...record
@@ -162,6 +195,25 @@ export function createCaseStore(tables: CaseTables): CaseStore {
         new GetCommand({ TableName: casesTable, Key: caseKey(caseId), ConsistentRead: true }),
       );
       return result.Item ? fromCaseItem(result.Item) : undefined;
+    },
+
+    async queryDue(shard, throughDay, cursor) {
+      const result = await doc.send(
+        new QueryCommand({
+          TableName: casesTable,
+          IndexName: DUE_INDEX.indexName,
+          // `{day}#…` sorts below the next day's bare date: every case due on or before throughDay.
+          KeyConditionExpression: '#pk = :pk AND #sk < :next',
+          ExpressionAttributeNames: { '#pk': DUE_INDEX.partitionKey, '#sk': DUE_INDEX.sortKey },
+          ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':next': addCalendarDays(throughDay, 1) },
+          ExclusiveStartKey: cursor,
+          Limit: DUE_PAGE_SIZE,
+        }),
+      );
+      return {
+        caseIds: (result.Items ?? []).map((item) => String(item.pk).slice('CASE#'.length)),
+        cursor: result.LastEvaluatedKey,
+      };
     },
 
     async commit(plan) {

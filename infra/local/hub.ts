@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { ensureLocalSigningKey } from '../../functions/auth-verify/signing-key';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { freePort } from './engines/ports';
 import { LOCAL_S3_CREDENTIALS, startS3 } from './engines/s3';
@@ -18,6 +19,7 @@ import { type HubEndpoints, type StackOutputs, writeHubFiles } from './outputs';
 import { localClients, provision } from './provision';
 import { restoreQueueMessages, saveQueueMessages } from './queue-snapshot';
 import { type RunningScheduler, startScheduler } from './scheduler';
+import { seedLocalData } from './seed';
 import { type SqsPollers, startSqsPollers } from './sqs-poller';
 import { synth } from './synth';
 import { createTargetDelivery } from './targets';
@@ -135,6 +137,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       },
     });
     await provision(model, clients);
+    await seedLocalData({ model, dynamodb: clients.dynamodb, stateDir, log: logEntry });
     const queueSnapshot = join(stateDir, 'queues.json');
     const restored = await restoreQueueMessages(clients.sqs, model, queueSnapshot, (message) =>
       logEntry({ level: 'WARN', message }),
@@ -151,12 +154,16 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     });
     checkAborted();
 
+    // Locally a key file plays the KMS signing key; kept in the state folder so tokens survive restarts.
+    const signingKeyFile = join(stateDir, 'keys', 'token-signing.jwk');
+    await ensureLocalSigningKey(signingKeyFile);
     const host = await startFunctionHost({
       model,
       endpoints,
       logDir: join(stateDir, 'logs'),
       runtimeDir: join(stateDir, 'runtime'),
       log,
+      localEnvironment: { HUB_SIGNING_KEY_FILE: signingKeyFile },
     });
     stoppers.push({ name: 'function workers', stop: host.stop });
 

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Calendar days and working days as the assessment (考核) counts them: in Asia/Shanghai.
  * China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for every
@@ -28,8 +30,8 @@ export const addCalendarDays = (day: Day, days: number): Day =>
   epochMsToDay(dayToEpochMs(day) + days * DAY_MS);
 
 /**
- * Weekends off, nothing else. Statutory holidays and their make-up working days (调休) are published
- * yearly by the State Council; a calendar backed by that list replaces this one without touching callers.
+ * Weekends off, nothing else: the default. Statutory holidays and their make-up working days (调休) are
+ * published yearly by the State Council and come in as configuration (`configuredCalendar` below).
  */
 export const weekendsOffCalendar: WorkingCalendar = {
   isWorkingDay(day) {
@@ -53,3 +55,64 @@ export function deadlineDay(start: Day, workingDays: number, calendar: WorkingCa
   }
   return day;
 }
+
+const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+/** Whether `value` is a real calendar day written `yyyy-mm-dd`. */
+export function isCalendarDay(value: string): value is Day {
+  const ms = DAY_PATTERN.test(value) ? dayToEpochMs(value) : Number.NaN;
+  return !Number.isNaN(ms) && epochMsToDay(ms) === value;
+}
+const isWeekend = (day: Day) => !weekendsOffCalendar.isWorkingDay(day);
+
+export const calendarDaySchema = z
+  .string()
+  .refine(isCalendarDay, 'A day is a calendar date written yyyy-mm-dd.');
+
+/**
+ * The configured holiday calendar (`HOLIDAY_CALENDAR`): the statutory holidays (法定节假日) and the make-up
+ * working days (调休) the State Council publishes each year. The hub ships no list — the operator copies the
+ * official notice — so a typo must fail loudly at cold start rather than silently shift deadlines: unknown
+ * members, impossible dates, a day listed as both, and a make-up working day that is not a weekend day are
+ * all refused.
+ */
+export const holidayCalendarSchema = z
+  .strictObject({
+    holidays: z.array(calendarDaySchema).default([]),
+    workdays: z
+      .array(calendarDaySchema.refine(isWeekend, 'A make-up working day falls on a Saturday or a Sunday.'))
+      .default([]),
+  })
+  .refine(({ holidays, workdays }) => !workdays.some((day) => holidays.includes(day)), {
+    path: ['workdays'],
+    message: 'A day cannot be both a holiday and a make-up working day.',
+  });
+export type HolidayCalendar = z.output<typeof holidayCalendarSchema>;
+
+/** Weekends off, except the make-up working days; the holidays off as well. */
+export function configuredCalendar({ holidays, workdays }: HolidayCalendar): WorkingCalendar {
+  const offDays = new Set(holidays);
+  const workingWeekendDays = new Set(workdays);
+  return {
+    isWorkingDay: (day) =>
+      workingWeekendDays.has(day) || (!offDays.has(day) && weekendsOffCalendar.isWorkingDay(day)),
+  };
+}
+
+/**
+ * `HOLIDAY_CALENDAR` as an environment schema member: JSON `{ "holidays": [...], "workdays": [...] }`, or
+ * absent for weekends only. Parsed once at cold start by loadConfig, which names the variable on failure.
+ */
+export const holidayCalendarEnv = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'HOLIDAY_CALENDAR is not JSON.' });
+      return z.NEVER;
+    }
+  })
+  .pipe(holidayCalendarSchema)
+  .transform(configuredCalendar);

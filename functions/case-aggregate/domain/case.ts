@@ -1,5 +1,7 @@
 import { changeIdOf } from '../../../events/case-status-changed.v1';
+import type { Day } from './calendar';
 import type { CaseChange, Channel, MaskedApplicant } from './change';
+import type { DueDate } from './due';
 import { type CaseStatus, canCoexist, comesBefore, stageOf } from './status';
 
 /** Conflicts kept per case: enough to diagnose a misbehaving platform, bounded so an item stays small. */
@@ -61,6 +63,16 @@ export interface CaseRecord extends CaseAttributes {
   createdByChangeId: string;
   firstSeenAt: string;
   lastChangeAt: string;
+  /**
+   * The due day and its basis, fixed by the consumer (domain/due.ts). Absent on a record straight out of
+   * applyChange, which knows no calendar, and on cases stored before due days existed.
+   */
+  due?: DueDate;
+  /**
+   * Set by the overdue sweep: the day the case was counted overdue in (its due day + 1). Kept when the due
+   * day later moves, so the count can be withdrawn and the case swept again (domain/overdue.ts).
+   */
+  overdueDay?: Day;
 }
 
 export type ChangeOutcome =

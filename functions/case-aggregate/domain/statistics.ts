@@ -1,6 +1,8 @@
-import { type Day, deadlineDay, shanghaiDay, type WorkingCalendar, weekendsOffCalendar } from './calendar';
+import { type Day, shanghaiDay, type WorkingCalendar, weekendsOffCalendar } from './calendar';
 import { type CaseRecord, earliestStatusAt, type TimelineEntry } from './case';
 import { ONLINE_CHANNELS } from './change';
+import { dueDateOf } from './due';
+import { countedOverdueDay } from './overdue';
 import type { CaseStatus } from './status';
 
 /**
@@ -18,6 +20,8 @@ export const COUNTERS = [
   'completed',
   'terminated',
   'completedOnTime',
+  /** Counted by the daily sweep, in the bucket of the due day + 1 (domain/overdue.ts). */
+  'overdue',
   /** Hundredths of an hour, kept integral so sums stay exact; stored as `processingHours`. */
   'processingCentihours',
 ] as const;
@@ -46,6 +50,10 @@ export type Contribution = Map<string, BucketCounters>;
 export interface StatisticsOptions {
   /** Write shards per (province, day); spreads hot buckets over partitions. */
   shards: number;
+  /**
+   * Only for a case without a stored due day (one not yet fixed by the consumer, or stored before due days
+   * existed): a fixed case is judged by its stored due day, whatever the calendar is now (domain/due.ts).
+   */
   calendar: WorkingCalendar;
 }
 
@@ -107,8 +115,8 @@ function completionCounters(
   options: StatisticsOptions,
 ): Counters {
   const accepted = entryFor(record, 'accepted');
-  const start = accepted?.at ?? earliestStatusAt(record) ?? completed.at;
-  const lastDay = deadlineDay(shanghaiDay(start), record.promisedDays, options.calendar);
+  // A completed case has a timeline, hence a due date.
+  const lastDay = dueDateOf(record, options.calendar)?.day ?? shanghaiDay(completed.at);
   const counters: Counters = { completedOnTime: shanghaiDay(completed.at) <= lastDay ? 1 : 0 };
   if (accepted) {
     const elapsedMs = Date.parse(completed.at) - Date.parse(accepted.at);
@@ -135,6 +143,8 @@ export function contribution(record: CaseRecord | undefined, options: Statistics
     if (status === 'completed') Object.assign(counters, completionCounters(record, entry, options));
     add(result, bucketOf(record, shanghaiDay(entry.at), options), counters);
   }
+  const overdueDay = countedOverdueDay(record);
+  if (overdueDay !== undefined) add(result, bucketOf(record, overdueDay, options), { overdue: 1 });
   return withoutZeros(result);
 }
 

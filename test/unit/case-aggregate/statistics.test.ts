@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { configuredCalendar, weekendsOffCalendar } from '../../../functions/case-aggregate/domain/calendar';
 import { applyChange, type CaseRecord } from '../../../functions/case-aggregate/domain/case';
 import type { CaseChange } from '../../../functions/case-aggregate/domain/change';
+import { withDueDate } from '../../../functions/case-aggregate/domain/due';
+import { closedBy, countedOverdueDay, markOverdue } from '../../../functions/case-aggregate/domain/overdue';
 import {
   type Contribution,
   contribution,
@@ -207,6 +210,80 @@ describe('exactly-once statistics', () => {
           );
         }
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  // Made-up holidays and a make-up Saturday in the property's month, not an official calendar.
+  const holidays = configuredCalendar({
+    holidays: ['2026-11-09', '2026-11-10', '2026-11-11', '2026-11-18', '2026-11-26'],
+    workdays: ['2026-11-14'],
+  });
+  const sweepDayArb = fc
+    .integer({ min: 0, max: 60 })
+    .map((offset) =>
+      new Date(Date.parse('2026-11-01T00:00:00Z') + offset * 86_400_000).toISOString().slice(0, 10),
+    );
+
+  it('stays exact with due days fixed per commit, the calendar changing, and overdue sweeps in between', () => {
+    fc.assert(
+      fc.property(
+        deliveryArb,
+        fc.boolean(),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.option(sweepDayArb, { freq: 3 }), { maxLength: 40 }),
+        ([cases, delivery], calendarChanges, useHolidays, sweeps) => {
+          const records = new Map<string, CaseRecord>();
+          const committed: Contribution[] = [];
+          const commit = (before: CaseRecord | undefined, after: CaseRecord) => {
+            committed.push(difference(contribution(after, options), contribution(before, options)));
+            records.set(after.caseId, after);
+          };
+          const sweep = (day: string) => {
+            for (const record of [...records.values()]) {
+              const marked = markOverdue(record, day);
+              if (marked) commit(record, marked);
+            }
+          };
+          delivery.forEach((change, i) => {
+            const calendar =
+              calendarChanges && useHolidays[i % useHolidays.length] ? holidays : weekendsOffCalendar;
+            const before = records.get(change.caseId);
+            const { record: after, changed } = applyChange(before, change, NOW);
+            if (changed && after) commit(before, withDueDate(after, calendar));
+            const day = sweeps[i];
+            if (day) sweep(day);
+          });
+          sweep('2027-12-31');
+
+          const finals = [...records.values()];
+          const expected = plain(sumContributions(finals.map((record) => contribution(record, options))));
+          expect(plain(sumContributions(committed))).toEqual(expected);
+          // Fixed cases are judged by their stored due days: the calendar in the options no longer matters.
+          const withOtherCalendar = { ...options, calendar: holidays };
+          expect(plain(sumContributions(finals.map((r) => contribution(r, withOtherCalendar))))).toEqual(
+            expected,
+          );
+          for (const record of finals) {
+            const due = record.due?.day as string;
+            // Overdue exactly when the case missed its due day, whenever the sweeps ran.
+            expect(countedOverdueDay(record) !== undefined).toBe(!closedBy(record, due));
+          }
+          if (!calendarChanges) {
+            // One calendar: the due days do not depend on the arrival order either.
+            for (const changes of cases) {
+              let inOrder: CaseRecord | undefined;
+              for (const change of changes) {
+                inOrder = withDueDate(
+                  applyChange(inOrder, change, NOW).record as CaseRecord,
+                  weekendsOffCalendar,
+                );
+              }
+              expect(records.get(inOrder?.caseId ?? '')?.due).toEqual(inOrder?.due);
+            }
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -90,7 +90,10 @@ describe('validatePublishEntry', () => {
     'accepts the %s example',
     (_, event) => {
       expect(() =>
-        validatePublishEntry({ detailType: event.detailType, detail: event.example } as PublishEntry, source),
+        validatePublishEntry(
+          { detailType: event.detailType, detail: event.example } as PublishEntry,
+          event.source,
+        ),
       ).not.toThrow();
     },
   );

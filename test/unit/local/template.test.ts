@@ -259,6 +259,142 @@ describe('routes', () => {
         resourcePath: '/v1/tokens/introspect',
         functionKey: `${PUBLIC}/PublicFunctionAA11`,
         authorizerFunctionKey: `${PUBLIC}/AuthorizerFunctionBB22`,
+        // No IdentitySource in the fixture: nothing to require or to cache by; API Gateway's default TTL.
+        authorizer: {
+          key: `${PUBLIC}/SignatureAuthorizerD4E4`,
+          functionKey: `${PUBLIC}/AuthorizerFunctionBB22`,
+          type: 'REQUEST',
+          identityHeaders: [],
+          resultTtlSeconds: 300,
+        },
+      },
+    ]);
+  });
+});
+
+describe('authorizers and usage plans', () => {
+  const api = { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'api' } };
+  const fnResource = {
+    Type: 'AWS::Lambda::Function',
+    Properties: { Runtime: 'nodejs22.x', Handler: 'index.handler' },
+    Metadata: { 'aws:asset:path': 'asset.x' },
+  };
+  const invocation = (logicalId: string) => ({
+    'Fn::Join': [
+      '',
+      [
+        'arn:aws:apigateway:',
+        { Ref: 'AWS::Region' },
+        ':lambda:path/2015-03-31/functions/',
+        { 'Fn::GetAtt': [logicalId, 'Arn'] },
+        '/invocations',
+      ],
+    ],
+  });
+  const method = (resource: string, extra: Record<string, unknown>) => ({
+    Type: 'AWS::ApiGateway::Method',
+    Properties: {
+      HttpMethod: 'GET',
+      RestApiId: { Ref: 'Api' },
+      ResourceId: { Ref: resource },
+      Integration: { Type: 'AWS_PROXY', Uri: invocation('Fn') },
+      ...extra,
+    },
+  });
+  const resource = (pathPart: string) => ({
+    Type: 'AWS::ApiGateway::Resource',
+    Properties: {
+      ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] },
+      PathPart: pathPart,
+      RestApiId: { Ref: 'Api' },
+    },
+  });
+  const stacks = () =>
+    stackWith({
+      Api: api,
+      Fn: fnResource,
+      AuthFn: fnResource,
+      Guarded: resource('guarded'),
+      Public: resource('public'),
+      Ignored: resource('ignored'),
+      Cognito: resource('cognito'),
+      ClientAuthorizer: {
+        Type: 'AWS::ApiGateway::Authorizer',
+        Properties: {
+          Type: 'REQUEST',
+          RestApiId: { Ref: 'Api' },
+          AuthorizerUri: invocation('AuthFn'),
+          IdentitySource: 'method.request.header.X-Hub-Key, method.request.querystring.v',
+          AuthorizerResultTtlInSeconds: 120,
+        },
+      },
+      UserPool: { Type: 'AWS::ApiGateway::Authorizer', Properties: { Type: 'COGNITO_USER_POOLS' } },
+      GuardedGET: method('Guarded', {
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: 'ClientAuthorizer' },
+        ApiKeyRequired: true,
+      }),
+      PublicGET: method('Public', { AuthorizationType: 'NONE' }),
+      // An authorizer id with authorization NONE is ignored by API Gateway.
+      IgnoredGET: method('Ignored', { AuthorizationType: 'NONE', AuthorizerId: { Ref: 'ClientAuthorizer' } }),
+      CognitoGET: method('Cognito', {
+        AuthorizationType: 'COGNITO_USER_POOLS',
+        AuthorizerId: { Ref: 'UserPool' },
+      }),
+      Stage: { Type: 'AWS::ApiGateway::Stage', Properties: { RestApiId: { Ref: 'Api' }, StageName: 'dev' } },
+      RegionPlan: {
+        Type: 'AWS::ApiGateway::UsagePlan',
+        Properties: {
+          UsagePlanName: 'zwfw-dev-private-region',
+          ApiStages: [{ ApiId: { Ref: 'Api' }, Stage: { Ref: 'Stage' } }],
+          Throttle: { RateLimit: 200, BurstLimit: 400 },
+          Quota: { Limit: 1000000, Period: 'DAY' },
+          Tags: [{ Key: 'zwfw:client-kind', Value: 'region' }],
+        },
+      },
+    });
+
+  it('records the authorizer of a CUSTOM route with its identity headers and TTL, and ApiKeyRequired', () => {
+    const warned: string[] = [];
+    const built = buildHubModel(stacks(), { sqsEndpoint, warn: (m) => warned.push(m) });
+    const byPath = Object.fromEntries(built.routes.map((r) => [r.resourcePath, r]));
+    expect(byPath['/guarded']).toEqual({
+      apiKey: 's/Api',
+      method: 'GET',
+      resourcePath: '/guarded',
+      functionKey: 's/Fn',
+      authorizerFunctionKey: 's/AuthFn',
+      authorizer: {
+        key: 's/ClientAuthorizer',
+        functionKey: 's/AuthFn',
+        type: 'REQUEST',
+        identityHeaders: ['X-Hub-Key'],
+        resultTtlSeconds: 120,
+      },
+      apiKeyRequired: true,
+    });
+    expect(byPath['/public']).toEqual({
+      apiKey: 's/Api',
+      method: 'GET',
+      resourcePath: '/public',
+      functionKey: 's/Fn',
+    });
+    expect(byPath['/ignored']?.authorizer).toBeUndefined();
+    expect(byPath['/cognito']?.authorizer).toBeUndefined();
+    expect(warned.some((w) => w.includes('method.request.querystring.v'))).toBe(true);
+    expect(warned.some((w) => w.includes('COGNITO_USER_POOLS'))).toBe(true);
+  });
+
+  it('reads usage plans with their API, throttle, quota and tags', () => {
+    const built = buildHubModel(stacks(), { sqsEndpoint });
+    expect(built.usagePlans).toEqual([
+      {
+        key: 's/RegionPlan',
+        name: 'zwfw-dev-private-region',
+        apiKeys: ['s/Api'],
+        throttle: { rateLimit: 200, burstLimit: 400 },
+        quota: { limit: 1000000, period: 'DAY' },
+        tags: { 'zwfw:client-kind': 'region' },
       },
     ]);
   });

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { loadIdHmacKey } from '../../shared/client-registry';
+import { loadConfig, requiredString, tableName } from '../../shared/config';
+import { createEventPublisher } from '../../shared/events';
+import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
+import { logger } from '../../shared/observability';
+import { internalError, toProblemResponse } from '../../shared/problem';
+import {
+  type IdentityVerifiedDetail,
+  identityVerifiedDetail,
+  pseudonymiseClaim,
+  replyOf,
+  verificationRequestSchema,
+  verify,
+} from './domain/verification';
+import { createRegistryStore, type RegistryStore } from './registry-store';
+
+/**
+ * Real-name verification, `POST /v1/identity/verifications` (scope identity:verify). Signature, scope, JSON
+ * and the request schema are the HTTP stack's — so a wrong check character or an impossible birth date is a
+ * 422 before anything is looked up; then one GetItem on the registry by the number's HMAC, the verdict from
+ * domain/, an `IdentityVerified` event with the masked id, and a reply of three words at most.
+ */
+export const EVENT_SOURCE = 'zwfw.auth-verify';
+
+export interface IdentityApiDependencies {
+  store: () => RegistryStore;
+  idHmacKey: () => Promise<Uint8Array>;
+  /** Resolves once the event is on the bus; a rejection fails the request (no unrecorded verification). */
+  publish: (detail: IdentityVerifiedDetail) => Promise<void>;
+  newVerificationId?: () => string;
+  http?: HttpDependencyOverrides;
+}
+
+export function createIdentityApi(deps: IdentityApiDependencies) {
+  const newVerificationId = deps.newVerificationId ?? randomUUID;
+  return httpHandler(
+    {
+      operation: 'identity.verify',
+      scope: 'identity:verify',
+      body: verificationRequestSchema,
+      // Not idempotent on purpose: the idempotency layer would keep an unkeyed digest of the body (a name and
+      // an ID number) for 24 h, and repeating a verification changes nothing but adds its audit event.
+      idempotent: false,
+      handle: async ({ body, client, correlationId, metrics }) => {
+        const claim = pseudonymiseClaim(body, await deps.idHmacKey());
+        const record = await deps.store().findRecord(claim.lookup);
+        const outcome = verify(record, claim);
+        const verificationId = newVerificationId();
+        await deps.publish(
+          identityVerifiedDetail({
+            verificationId,
+            correlationId,
+            clientId: client.clientId,
+            claim,
+            outcome,
+          }),
+        );
+        metrics.addMetric(`IdentityVerification_${outcome.result}`, MetricUnit.Count, 1);
+        logger.info('identity verified', {
+          verificationId,
+          subject: claim.lookup.subject,
+          result: outcome.result,
+          assuranceLevel: outcome.assuranceLevel,
+        });
+        return { status: 200, body: replyOf(verificationId, outcome) };
+      },
+    },
+    deps.http,
+  );
+}
+
+const identityEnv = z.object({ REGISTRY_TABLE: tableName, EVENT_BUS_NAME: requiredString });
+
+/** Builds once; a failed build (a secret not readable yet) is tried again on the next call. */
+function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= build().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
+
+// Built on first use, so that importing the module (tests, synth) needs no environment.
+const defaultApi = once(async () => {
+  const aws = await import('../../shared/aws');
+  const config = loadConfig(identityEnv);
+  const store = createRegistryStore({ doc: aws.documentClient, table: config.REGISTRY_TABLE });
+  const publisher = createEventPublisher({
+    client: aws.eventBridge,
+    busName: config.EVENT_BUS_NAME,
+    source: EVENT_SOURCE,
+  });
+  return createIdentityApi({
+    store: () => store,
+    idHmacKey: once(() => loadIdHmacKey()),
+    publish: async (detail) => {
+      await publisher.publish([{ detailType: 'IdentityVerified', detail }]);
+    },
+  });
+});
+
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  let api: Awaited<ReturnType<typeof defaultApi>>;
+  try {
+    api = await defaultApi();
+  } catch (error) {
+    logger.error('identity API not configured', error as Error);
+    return toProblemResponse(internalError());
+  }
+  return api(event, context);
+}

@@ -1,0 +1,439 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { type AuthenticatedClient, loadClientRegistry, loadIdHmacKey } from '../../shared/client-registry';
+import { loadConfig, positiveInt, requiredString, stageName, tableName } from '../../shared/config';
+import { createEventPublisher, type PublishEntry } from '../../shared/events';
+import { type HttpDependencyOverrides, type HttpLambdaHandler, httpHandler } from '../../shared/http';
+import { citizenIdSchema } from '../../shared/identifiers';
+import { maskName } from '../../shared/masking';
+import { logger } from '../../shared/observability';
+import {
+  forbidden,
+  internalError,
+  notFound,
+  Problem,
+  toProblemResponse,
+  unprocessable,
+} from '../../shared/problem';
+import { secondFactorSchema } from './domain/assurance';
+import { introspectToken } from './domain/introspection';
+import { personNameSchema } from './domain/registry-record';
+import {
+  DEFAULT_REVOCATION_REFRESH_MS,
+  RevocationCache,
+  RevocationsUnavailableError,
+} from './domain/revocations';
+import { subjectOf } from './domain/subject';
+import {
+  DEFAULT_TICKET_TTL_SECONDS,
+  grantTicket,
+  identityOf,
+  isRegisteredRedirect,
+  judgeRedemption,
+  newTicket,
+  redirectWithTicket,
+  type SignedInPerson,
+  ticketIdOf,
+  ticketSchema,
+} from './domain/tickets';
+import {
+  accessTokenClaims,
+  createTokenVerifier,
+  DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+  type TokenSigner,
+  type TokenVerifier,
+} from './domain/tokens';
+import { pseudonymiseClaim, verify } from './domain/verification';
+import { createRegistryStore, type RegistryStore } from './registry-store';
+import { createKmsTokenSigner, createLocalTokenSigner, kmsSigningPort } from './signing-key';
+import { createTokenStore, type TokenStore } from './token-store';
+
+/**
+ * Single sign-on and tokens (one function, five routes):
+ *   POST /v1/tickets/validate   sso:validate       ticket → identity + access token (ticket spent atomically)
+ *   POST /v1/tokens/introspect  tokens:introspect  RFC 7662; `{ active: false }` for any bad token
+ *   POST /v1/tokens/revoke      tokens:revoke      RFC 7009; only the token's audience may revoke it
+ *   GET  /.well-known/jwks.json public             the token verification keys
+ *   POST /v1/dev/sign-in        sso:dev-sign-in    dev stage only: signs a registry person in, issues a ticket
+ * Signature, scope, JSON and schemas are the HTTP stack's; the rules are in domain/.
+ */
+export const EVENT_SOURCE = 'zwfw.auth-verify';
+
+export interface TokensApiSettings {
+  issuer: string;
+  accessTokenTtlSeconds: number;
+  ticketTtlSeconds: number;
+  /** The dev sign-in route answers only on the dev stage (the CDK stage also leaves the route out elsewhere). */
+  devSignIn: boolean;
+}
+
+/** A registered client as far as sign-in needs it: where its tickets may be sent. */
+export type ClientLookup = (
+  clientId: string,
+) => Promise<Pick<AuthenticatedClient, 'redirectUris'> | undefined>;
+
+export interface TokensApiDependencies {
+  tokens: () => TokenStore;
+  registry: () => Pick<RegistryStore, 'findRecord'>;
+  signer: () => TokenSigner;
+  verifier: () => TokenVerifier;
+  /** This instance's revocation set: see domain/revocations.ts. */
+  revocations: () => RevocationCache;
+  findClient: ClientLookup;
+  idHmacKey: () => Promise<Uint8Array>;
+  /** Resolves once the events are on the bus; a rejection fails the request. */
+  publish: (entries: PublishEntry[]) => Promise<void>;
+  clock: () => Date;
+  settings: TokensApiSettings;
+  http?: HttpDependencyOverrides;
+}
+
+const redirectUriSchema = z.string().min(1).max(2048);
+
+export const validateTicketBodySchema = z.object({ ticket: ticketSchema, redirectUri: redirectUriSchema });
+
+/** RFC 7662 / 7009 bodies. The token is any string: a malformed token is an answer (`active: false`), not an error. */
+export const tokenBodySchema = z.object({
+  token: z.string(),
+  token_type_hint: z.string().max(64).optional(),
+});
+
+export const devSignInBodySchema = z.strictObject({
+  clientId: z.string().min(1).max(128),
+  redirectUri: redirectUriSchema,
+  idNumber: citizenIdSchema,
+  name: personNameSchema,
+  secondFactor: secondFactorSchema
+    .optional()
+    .describe('A second factor the sign-in checked (face or e-ID): the person signs in at L3.'),
+});
+
+/** One answer for every refused ticket: which check failed would help whoever is guessing or replaying. */
+const ticketInvalid = () =>
+  new Problem({
+    status: 410,
+    slug: 'ticket-invalid',
+    title: 'Gone',
+    detail: 'The ticket is unknown, expired, already used, or was not issued for this client and redirect.',
+  });
+
+const revocationsUnavailable = () =>
+  new Problem({
+    status: 503,
+    slug: 'revocations-unavailable',
+    title: 'Service unavailable',
+    detail: 'Whether the token is revoked cannot be established right now. Try again shortly.',
+    headers: { 'retry-after': '1' },
+  });
+
+export interface TokensApi {
+  validateTicket: HttpLambdaHandler;
+  introspect: HttpLambdaHandler;
+  revoke: HttpLambdaHandler;
+  jwks: HttpLambdaHandler;
+  devSignIn: HttpLambdaHandler;
+}
+
+export function createTokensApi(deps: TokensApiDependencies): TokensApi {
+  const { settings } = deps;
+
+  const devSignIn = httpHandler(
+    {
+      operation: 'sso.devSignIn',
+      scope: 'sso:dev-sign-in',
+      body: devSignInBodySchema,
+      handle: async ({ body, correlationId, metrics }) => {
+        if (!settings.devSignIn) throw notFound('route-not-found', 'No such route.');
+        const target = await deps.findClient(body.clientId);
+        if (!target || !isRegisteredRedirect(target, body.redirectUri)) {
+          throw unprocessable('redirect-not-registered', 'The redirect is not registered for this client.');
+        }
+        const key = await deps.idHmacKey();
+        const claim = pseudonymiseClaim({ subject: 'person', ...body }, key);
+        const outcome = verify(await deps.registry().findRecord(claim.lookup), claim);
+        if (outcome.result !== 'match' || claim.lookup.subject !== 'person') {
+          throw unprocessable('sign-in-refused', 'No registered person has this name and ID number.');
+        }
+        const person: SignedInPerson = {
+          idHmac: claim.lookup.idHmac,
+          sub: subjectOf(claim.lookup.idHmac, key),
+          maskedId: claim.maskedId,
+          maskedName: maskName(body.name),
+          assuranceLevel: outcome.assuranceLevel,
+          authMethod: 'dev',
+        };
+        const ticket = newTicket();
+        const grant = grantTicket({
+          ticket,
+          person,
+          clientId: body.clientId,
+          redirectUri: body.redirectUri,
+          now: deps.clock(),
+          ttlSeconds: settings.ticketTtlSeconds,
+        });
+        await deps.tokens().putTicket(grant);
+        await deps.publish([
+          {
+            detailType: 'TicketIssued',
+            detail: {
+              version: 1,
+              correlationId,
+              ticketId: grant.ticketId,
+              clientId: grant.clientId,
+              sub: grant.sub,
+              assuranceLevel: grant.assuranceLevel,
+              authMethod: grant.authMethod,
+              expiresAt: new Date(grant.expiresAt * 1000).toISOString(),
+            },
+          },
+        ]);
+        metrics.addMetric('TicketsIssued', MetricUnit.Count, 1);
+        logger.info('ticket issued', {
+          ticketId: grant.ticketId,
+          sub: grant.sub,
+          targetClientId: grant.clientId,
+        });
+        return { status: 200, body: { ticket, redirect: redirectWithTicket(body.redirectUri, ticket) } };
+      },
+    },
+    deps.http,
+  );
+
+  const validateTicket = httpHandler(
+    {
+      operation: 'sso.validateTicket',
+      scope: 'sso:validate',
+      body: validateTicketBodySchema,
+      handle: async ({ body, client, metrics }) => {
+        const now = deps.clock();
+        const ticketId = ticketIdOf(body.ticket);
+        const consumed = await deps.tokens().consumeTicket(ticketId, now);
+        const redemption = judgeRedemption(consumed, {
+          clientId: client.clientId,
+          redirectUri: body.redirectUri,
+        });
+        if (!redemption.ok) {
+          metrics.addMetric('TicketsRefused', MetricUnit.Count, 1);
+          // The reason is for operators only; the caller gets the one uniform answer.
+          logger.warn('ticket refused', { ticketId, reason: redemption.reason });
+          throw ticketInvalid();
+        }
+        const claims = accessTokenClaims({
+          issuer: settings.issuer,
+          audience: client.clientId,
+          person: redemption.grant,
+          now,
+          ttlSeconds: settings.accessTokenTtlSeconds,
+        });
+        const accessToken = await deps.signer().sign(claims);
+        metrics.addMetric('TicketsValidated', MetricUnit.Count, 1);
+        logger.info('ticket validated', { ticketId, jti: claims.jti, sub: claims.sub });
+        return {
+          status: 200,
+          // The reply carries a bearer token: no cache may keep it (RFC 6749 §5.1).
+          headers: { 'cache-control': 'no-store' },
+          body: {
+            identity: identityOf(redemption.grant),
+            accessToken,
+            tokenType: 'Bearer',
+            expiresIn: settings.accessTokenTtlSeconds,
+          },
+        };
+      },
+    },
+    deps.http,
+  );
+
+  const introspect = httpHandler(
+    {
+      operation: 'tokens.introspect',
+      scope: 'tokens:introspect',
+      body: tokenBodySchema,
+      handle: async ({ body, metrics }) => {
+        let answer: Awaited<ReturnType<typeof introspectToken>>;
+        try {
+          answer = await introspectToken(body.token, {
+            verifier: deps.verifier(),
+            revocations: deps.revocations(),
+          });
+        } catch (error) {
+          if (error instanceof RevocationsUnavailableError) {
+            logger.error('revocations unavailable', error);
+            throw revocationsUnavailable();
+          }
+          throw error;
+        }
+        metrics.addMetric(answer.active ? 'TokensActive' : 'TokensInactive', MetricUnit.Count, 1);
+        return { status: 200, headers: { 'cache-control': 'no-store' }, body: answer };
+      },
+    },
+    deps.http,
+  );
+
+  const revoke = httpHandler(
+    {
+      operation: 'tokens.revoke',
+      scope: 'tokens:revoke',
+      body: tokenBodySchema,
+      handle: async ({ body, client, correlationId, metrics }) => {
+        const claims = await deps.verifier().verify(body.token);
+        // RFC 7009 §2.2: an invalid, expired or unknown token needs no revocation, and is no error.
+        if (!claims) return { status: 200 };
+        if (claims.aud !== client.clientId) {
+          throw forbidden('token-not-yours', 'Only the client a token was issued to may revoke it.');
+        }
+        const recorded = await deps.tokens().recordRevocation({
+          jti: claims.jti,
+          sub: claims.sub,
+          clientId: claims.aud,
+          revokedBy: client.clientId,
+          revokedAt: deps.clock(),
+          expiresAt: claims.exp,
+        });
+        deps.revocations().add({ jti: claims.jti, expiresAt: claims.exp });
+        // Announced on every revocation request, also a repeated one: if an earlier announcement failed after
+        // the record was written, the retry is what reaches subscribers (they dedupe on jti).
+        await deps.publish([
+          {
+            detailType: 'TokenRevoked',
+            detail: {
+              version: 1,
+              correlationId,
+              jti: claims.jti,
+              sub: claims.sub,
+              clientId: claims.aud,
+              revokedBy: client.clientId,
+              expiresAt: new Date(claims.exp * 1000).toISOString(),
+            },
+          },
+        ]);
+        metrics.addMetric('TokensRevoked', MetricUnit.Count, 1);
+        logger.info('token revoked', { jti: claims.jti, sub: claims.sub, recorded });
+        return { status: 200 };
+      },
+    },
+    deps.http,
+  );
+
+  const jwks = httpHandler(
+    {
+      operation: 'tokens.jwks',
+      public: true,
+      handle: async () => ({
+        status: 200,
+        headers: { 'cache-control': 'public, max-age=300' },
+        body: await deps.signer().publicJwks(),
+      }),
+    },
+    deps.http,
+  );
+
+  return { validateTicket, introspect, revoke, jwks, devSignIn };
+}
+
+const tokensEnv = z
+  .object({
+    HUB_STAGE: stageName,
+    TOKENS_TABLE: tableName,
+    REGISTRY_TABLE: tableName,
+    EVENT_BUS_NAME: requiredString,
+    TOKEN_ISSUER: z.url(),
+    ACCESS_TOKEN_TTL_SECONDS: positiveInt(DEFAULT_ACCESS_TOKEN_TTL_SECONDS),
+    TICKET_TTL_SECONDS: positiveInt(DEFAULT_TICKET_TTL_SECONDS),
+    REVOCATION_REFRESH_MS: positiveInt(DEFAULT_REVOCATION_REFRESH_MS),
+    TOKEN_SIGNING_KEY_ARN: requiredString.optional(),
+    /** Local runtime only: the private JWK file; preferred when present. */
+    HUB_SIGNING_KEY_FILE: requiredString.optional(),
+  })
+  .refine((env) => env.HUB_SIGNING_KEY_FILE ?? env.TOKEN_SIGNING_KEY_ARN, {
+    path: ['TOKEN_SIGNING_KEY_ARN'],
+    message: 'TOKEN_SIGNING_KEY_ARN or HUB_SIGNING_KEY_FILE is required',
+  });
+
+/** Builds once; a failed build (a secret not readable yet) is tried again on the next call. */
+function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= build().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
+
+async function signerFromConfig(config: z.output<typeof tokensEnv>): Promise<TokenSigner> {
+  if (config.HUB_SIGNING_KEY_FILE) return createLocalTokenSigner(config.HUB_SIGNING_KEY_FILE);
+  const { KMSClient } = await import('@aws-sdk/client-kms');
+  const { tracer } = await import('../../shared/observability');
+  const kms = tracer.captureAWSv3Client(new KMSClient({}));
+  return createKmsTokenSigner(kmsSigningPort(kms, config.TOKEN_SIGNING_KEY_ARN ?? ''));
+}
+
+// Built on first use, so that importing the module (tests, synth) needs no environment. Module scope keeps one
+// verifier and one revocation set per instance, warm across invocations.
+const defaultApi = once(async () => {
+  const aws = await import('../../shared/aws');
+  const config = loadConfig(tokensEnv);
+  const clock = () => new Date();
+  const tokens = createTokenStore({ doc: aws.documentClient, tableName: config.TOKENS_TABLE });
+  const registry = createRegistryStore({ doc: aws.documentClient, table: config.REGISTRY_TABLE });
+  const signer = await signerFromConfig(config);
+  const verifier = createTokenVerifier({
+    issuer: config.TOKEN_ISSUER,
+    jwks: () => signer.publicJwks(),
+    clock,
+  });
+  const revocations = new RevocationCache({
+    feed: tokens,
+    clock,
+    refreshIntervalMs: config.REVOCATION_REFRESH_MS,
+    lookbackMs: config.ACCESS_TOKEN_TTL_SECONDS * 1000,
+  });
+  const publisher = createEventPublisher({
+    client: aws.eventBridge,
+    busName: config.EVENT_BUS_NAME,
+    source: EVENT_SOURCE,
+  });
+  return createTokensApi({
+    tokens: () => tokens,
+    registry: () => registry,
+    signer: () => signer,
+    verifier: () => verifier,
+    revocations: () => revocations,
+    findClient: async (clientId) => (await loadClientRegistry()).findByClientId(clientId),
+    idHmacKey: once(() => loadIdHmacKey()),
+    publish: async (entries) => {
+      await publisher.publish(entries);
+    },
+    clock,
+    settings: {
+      issuer: config.TOKEN_ISSUER,
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      ticketTtlSeconds: config.TICKET_TTL_SECONDS,
+      devSignIn: config.HUB_STAGE === 'dev',
+    },
+  });
+});
+
+const ROUTES = {
+  'POST /v1/tickets/validate': 'validateTicket',
+  'POST /v1/tokens/introspect': 'introspect',
+  'POST /v1/tokens/revoke': 'revoke',
+  'GET /.well-known/jwks.json': 'jwks',
+  'POST /v1/dev/sign-in': 'devSignIn',
+} as const satisfies Record<string, keyof TokensApi>;
+
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  const route = ROUTES[`${event.httpMethod} ${event.resource}` as keyof typeof ROUTES];
+  if (!route) return toProblemResponse(notFound('route-not-found', 'No such route.'));
+  let api: TokensApi;
+  try {
+    api = await defaultApi();
+  } catch (error) {
+    logger.error('tokens API not configured', error as Error);
+    return toProblemResponse(internalError());
+  }
+  return api[route](event, context);
+}

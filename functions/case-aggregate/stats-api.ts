@@ -1,0 +1,262 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import type { AuthenticatedClient } from '../../shared/client-registry';
+import { loadConfig, positiveInt, tableName } from '../../shared/config';
+import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
+import { creditCodeSchema, implementationCodeSchema } from '../../shared/identifiers';
+import { logger } from '../../shared/observability';
+import { forbidden, internalError, notFound, toProblemResponse } from '../../shared/problem';
+import { provinceOf, regionCodeSchema } from '../../shared/regions';
+import { calendarDaySchema, type Day, isCalendarDay } from './domain/calendar';
+import { mayAccessRegion } from './domain/ingest';
+import { dayCount, daysBetween, daysOfMonth, monthOf, parsePeriod, splitIntoMonths } from './domain/periods';
+import { RATES_NOTE, ratesOf, renderRates } from './domain/rates';
+import {
+  countersToItem,
+  GROUP_BY,
+  type GroupBy,
+  groupCells,
+  type PeriodCells,
+  type RollupCounters,
+} from './domain/rollup';
+import { createRollupStore, mapLimit, type RollupStore } from './rollup-store';
+import { ROUNDING_NOTE, toSnapshotScope } from './snapshot';
+
+/**
+ * Statistics and assessment queries (scope cases:read):
+ *   GET /v1/stats?from=&to=&region=&department=&item=&groupBy=   totals over a day range, from rollups where a
+ *       period has been rolled up and from the statistics buckets for days not rolled up yet
+ *   GET /v1/assessments/{period}                                  the stored rollup of a day or month
+ * A region client sees its own province only; a ministry sees the nation.
+ */
+export const MAX_STATS_DAYS = 366;
+/** Days read at once when a range has to come from buckets or day rollups. */
+const DAY_CONCURRENCY = 4;
+
+export const statsQuerySchema = z
+  .object({
+    from: calendarDaySchema,
+    to: calendarDaySchema,
+    region: regionCodeSchema.optional(),
+    department: creditCodeSchema.optional(),
+    item: implementationCodeSchema.optional(),
+    groupBy: z.enum(GROUP_BY).optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (!isCalendarDay(query.from) || !isCalendarDay(query.to)) return;
+    if (query.from > query.to) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'to must not be before from.' });
+    } else if (dayCount(query.from, query.to) > MAX_STATS_DAYS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `A range covers at most ${MAX_STATS_DAYS} days.`,
+      });
+    }
+  });
+export type StatsQuery = z.output<typeof statsQuerySchema>;
+
+const periodPathSchema = z.object({
+  period: z
+    .string()
+    .refine((value) => parsePeriod(value) !== undefined, 'A period is yyyy-mm-dd or yyyy-mm.'),
+});
+
+export interface StatsApiDependencies {
+  store: () => RollupStore;
+  http?: HttpDependencyOverrides;
+}
+
+const outOfScope = () =>
+  forbidden('stats-out-of-scope', "This client may read only its own province's statistics.");
+
+/** The region a query is confined to: the one asked for, else a region client's whole province. */
+function scopedRegion(client: AuthenticatedClient, region: string | undefined): string | undefined {
+  if (region !== undefined) {
+    if (!mayAccessRegion(client, region)) throw outOfScope();
+    return region;
+  }
+  if (client.kind === 'ministry') return undefined;
+  if (client.kind !== 'region' || client.regionCode === undefined) throw outOfScope();
+  return provinceOf(client.regionCode);
+}
+
+const rendered = (counters: RollupCounters) => ({
+  counters: countersToItem(counters),
+  rates: renderRates(ratesOf(counters)),
+});
+
+export interface StatsSources {
+  monthRollups: number;
+  dayRollups: number;
+  bucketDays: number;
+}
+
+/**
+ * Reads the cells of a range: a month covered whole by the range and completely rolled up is read from its
+ * rollup; every other day from its day rollup, or from its buckets when it has not been rolled up. Grouping by
+ * day reads days only.
+ */
+export async function readRangeCells(
+  store: RollupStore,
+  query: { from: Day; to: Day; region?: string; groupBy?: GroupBy },
+): Promise<{ periods: PeriodCells[]; sources: StatsSources; readCapacity: number }> {
+  const split =
+    query.groupBy === 'day'
+      ? { months: [], days: daysBetween(query.from, query.to) }
+      : splitIntoMonths(query.from, query.to);
+  const { metas, readCapacity: metaCapacity } = await store.readRollupMetas([...split.months, ...split.days]);
+  const completeMonths = split.months.filter((month) => {
+    const meta = metas.get(month);
+    return meta !== undefined && meta.coverage.days === meta.coverage.daysInPeriod;
+  });
+  const days = [
+    ...split.days,
+    ...split.months.filter((month) => !completeMonths.includes(month)).flatMap(daysOfMonth),
+  ].sort();
+  // Keys narrow reads to the province; cities and counties are filtered in memory (inRegionScope).
+  const province = query.region === undefined ? undefined : provinceOf(query.region);
+  const cellPrefix = province?.slice(0, 2) ?? '';
+  const sources: StatsSources = { monthRollups: completeMonths.length, dayRollups: 0, bucketDays: 0 };
+
+  const monthReads = await mapLimit(completeMonths, DAY_CONCURRENCY, async (month) => ({
+    month,
+    read: await store.readRollupCells(month, cellPrefix),
+  }));
+  const dayReads = await mapLimit(days, DAY_CONCURRENCY, async (day) => {
+    const rolled = metas.has(day);
+    if (rolled) sources.dayRollups += 1;
+    else sources.bucketDays += 1;
+    return {
+      day,
+      read: rolled ? await store.readRollupCells(day, cellPrefix) : await store.readDayCells(day, province),
+    };
+  });
+  const periods: PeriodCells[] = [
+    ...monthReads.map(({ month, read }) => ({ month, cells: read.cells })),
+    ...dayReads.map(({ day, read }) => ({ month: monthOf(day), day, cells: read.cells })),
+  ];
+  const readCapacity = [...monthReads, ...dayReads].reduce(
+    (sum, { read }) => sum + read.readCapacity,
+    metaCapacity,
+  );
+  return { periods, sources, readCapacity };
+}
+
+/** Sort-key prefixes of the scopes a client may see in an assessment. */
+function visibleScopePrefixes(client: AuthenticatedClient): string[] {
+  if (client.kind === 'ministry') return ['nation', 'province#', 'region#', 'dept#'];
+  if (client.kind !== 'region' || client.regionCode === undefined) {
+    throw forbidden('assessment-out-of-scope', 'Only region and ministry clients read assessments.');
+  }
+  const province = provinceOf(client.regionCode);
+  return ['nation', `province#${province}`, `region#${province.slice(0, 2)}`, `dept#${province}#`];
+}
+
+export function createStatsApi(deps: StatsApiDependencies) {
+  const stats = httpHandler(
+    {
+      operation: 'stats.get',
+      scope: 'cases:read',
+      query: statsQuerySchema,
+      handle: async ({ query, client, logger: log }) => {
+        const region = scopedRegion(client, query.region);
+        const { periods, sources, readCapacity } = await readRangeCells(deps.store(), { ...query, region });
+        const grouped = groupCells(
+          periods,
+          { region, departmentCode: query.department, itemCode: query.item },
+          query.groupBy,
+        );
+        log.info('statistics read', { ...sources, readCapacity });
+        return {
+          status: 200,
+          body: {
+            from: query.from,
+            to: query.to,
+            groupBy: query.groupBy ?? null,
+            filters: {
+              region: region ?? null,
+              department: query.department ?? null,
+              item: query.item ?? null,
+            },
+            total: rendered(grouped.total),
+            groups: grouped.groups.map(({ key, counters }) => ({ key, ...rendered(counters) })),
+            sources,
+            rounding: ROUNDING_NOTE,
+            notes: [RATES_NOTE],
+          },
+        };
+      },
+    },
+    deps.http,
+  );
+
+  const assessment = httpHandler(
+    {
+      operation: 'assessments.get',
+      scope: 'cases:read',
+      path: periodPathSchema,
+      handle: async ({ path, client }) => {
+        const prefixes = visibleScopePrefixes(client);
+        const store = deps.store();
+        const meta = (await store.readRollupMetas([path.period])).metas.get(path.period);
+        if (!meta) throw notFound('assessment-not-found', 'This period has not been rolled up yet.');
+        const { scopes } = await store.readScopes(path.period, prefixes);
+        return {
+          status: 200,
+          body: {
+            period: meta.period,
+            periodType: meta.periodType,
+            generatedAt: meta.generatedAt,
+            coverage: meta.coverage,
+            snapshotKeys: meta.snapshotKeys,
+            rounding: ROUNDING_NOTE,
+            notes: [RATES_NOTE],
+            scopes: scopes.map(toSnapshotScope),
+          },
+        };
+      },
+    },
+    deps.http,
+  );
+
+  return { stats, assessment };
+}
+
+const statsEnv = z.object({ STATS_TABLE: tableName, STATS_SHARDS: positiveInt(8) });
+
+let defaultApi: Promise<ReturnType<typeof createStatsApi>> | undefined;
+
+// Built on first use, so that importing the module (tests, synth) needs no environment.
+async function buildDefaultApi(): Promise<ReturnType<typeof createStatsApi>> {
+  const aws = await import('../../shared/aws');
+  const config = loadConfig(statsEnv);
+  const store = createRollupStore({
+    doc: aws.documentClient,
+    statsTable: config.STATS_TABLE,
+    shards: config.STATS_SHARDS,
+  });
+  return createStatsApi({ store: () => store });
+}
+
+const ROUTES = {
+  'GET /v1/stats': 'stats',
+  'GET /v1/assessments/{period}': 'assessment',
+} as const;
+
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  const route = ROUTES[`${event.httpMethod} ${event.resource}` as keyof typeof ROUTES];
+  if (!route) return toProblemResponse(notFound('route-not-found', 'No such route.'));
+  let api: ReturnType<typeof createStatsApi>;
+  try {
+    defaultApi ??= buildDefaultApi().catch((error: unknown) => {
+      defaultApi = undefined;
+      throw error;
+    });
+    api = await defaultApi;
+  } catch (error) {
+    logger.error('stats API not configured', error as Error);
+    return toProblemResponse(internalError());
+  }
+  return api[route](event, context);
+}

@@ -1,0 +1,89 @@
+import { CliError, UsageError } from './errors';
+import { LOAD_HELP, registryLoad, registrySeed, SEED_HELP } from './registry-commands';
+
+/**
+ * The operator tool, `npm run hub -- <command>`. Each command parses its own options (node:util parseArgs),
+ * answers --help, prints results on stdout and progress and rejections on stderr, and ends with an exit status:
+ * 0 done, 1 failed (or partly failed), 2 the command line was wrong.
+ */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  /** Relative FILE paths are taken from here. */
+  cwd: string;
+}
+
+interface Command {
+  words: readonly string[];
+  summary: string;
+  help: string;
+  run: (args: string[], io: CliIo) => Promise<number>;
+}
+
+const COMMANDS: readonly Command[] = [
+  {
+    words: ['registry', 'load'],
+    summary: 'load a CSV extract of the population / legal-person registry (HMACs only)',
+    help: LOAD_HELP,
+    run: registryLoad,
+  },
+  {
+    words: ['registry', 'seed'],
+    summary: 'write a synthetic registry of generated valid identities, plus the demo identities',
+    help: SEED_HELP,
+    run: registrySeed,
+  },
+];
+
+export const TOOL_HELP = `Usage: npm run hub -- <command> [options]
+
+Operator commands for zwfw-hub. By default they act on the local hub (npm start).
+
+Commands:
+${COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(18)} ${c.summary}`).join('\n')}
+
+Run \`npm run hub -- <command> --help\` for a command's options.`;
+
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h' || arg === 'help';
+
+function findCommand(argv: readonly string[]): Command | undefined {
+  return COMMANDS.find((command) => command.words.every((word, i) => argv[i] === word));
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || isHelp(argv[0])) {
+    io.stdout.write(`${TOOL_HELP}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const command = findCommand(argv);
+  try {
+    if (!command) {
+      // A group word alone (`registry --help`) lists its commands; anything else is unknown.
+      if (COMMANDS.some((c) => c.words[0] === argv[0]) && (argv.length === 1 || isHelp(argv[1]))) {
+        io.stdout.write(`${TOOL_HELP}\n`);
+        return argv.length === 1 ? 2 : 0;
+      }
+      throw new UsageError(`Unknown command: ${argv.slice(0, 2).join(' ')}.`);
+    }
+    return await command.run(argv.slice(command.words.length), io);
+  } catch (error) {
+    return reportFailure(error, io, command);
+  }
+}
+
+function reportFailure(error: unknown, io: CliIo, command: Command | undefined): number {
+  if (error instanceof UsageError) {
+    const help = command ? `npm run hub -- ${command.words.join(' ')} --help` : 'npm run hub -- --help';
+    io.stderr.write(`error: ${error.message}\nSee \`${help}\`.\n`);
+    return error.exitCode;
+  }
+  if (error instanceof CliError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  // An AWS or file system failure: its name and message (they carry table names and codes, not rows).
+  const { name, message } = error as Error;
+  io.stderr.write(`error: ${name ?? 'Error'}: ${message ?? String(error)}\n`);
+  return 1;
+}
