@@ -47,7 +47,8 @@ const SETTINGS: Record<Stage, StageSettings> = {
     dlqAlarmThreshold: 1,
     statsShards: 8,
     logLevel: 'INFO',
-    apiThrottle: { rateLimit: 100, burstLimit: 200 },
+    // The stage limit is shared by all clients: never below one client's plan (infra/rate-limits.ts).
+    apiThrottle: { rateLimit: 400, burstLimit: 800 },
     eventArchiveRetention: Duration.days(7),
   },
   staging: {
@@ -57,7 +58,7 @@ const SETTINGS: Record<Stage, StageSettings> = {
     dlqAlarmThreshold: 1,
     statsShards: 8,
     logLevel: 'INFO',
-    apiThrottle: { rateLimit: 500, burstLimit: 1000 },
+    apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
     eventArchiveRetention: Duration.days(30),
   },
   prod: {

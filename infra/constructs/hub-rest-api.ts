@@ -1,18 +1,26 @@
+import { Tags } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
+  ApiKeySourceType,
   AuthorizationType,
   EndpointType,
+  type IAuthorizer,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   type RequestValidator,
   ResponseType,
   RestApi,
+  type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CLIENT_KINDS, type ClientKind } from '../../shared/client-registry';
+import { PROBLEM_CONTENT_TYPE } from '../../shared/problem';
 import type { StageConfig } from '../config';
+import { GATEWAY_PROBLEMS, type GatewayResponseType, gatewayProblemBody } from '../gateway-responses';
+import { CLIENT_KIND_TAG, RATE_LIMITS } from '../rate-limits';
 import { acknowledgeNag } from './nag';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -30,19 +38,35 @@ export interface HubRestApiProps {
 const PROBLEM_BODY =
   '{"type":"urn:zwfw-hub:problem:gateway","title":"$context.error.responseType","detail":$context.error.messageString}';
 
+export interface RouteOptions {
+  /**
+   * `true` only for routes anyone may call without an access key (the JWKS): no authorizer, no usage plan.
+   * Every other route gets the client authorizer and is metered under its client's usage plan.
+   */
+  public?: boolean;
+}
+
 /**
  * A REST API (Lambda proxy integrations) with access logs, X-Ray, stage throttling, method-level error
  * logging without request bodies (they carry personal data), parameter validation and problem+json
- * gateway errors. `addRoute('POST', '/v1/cases:batch', fn)` creates the nested resources.
+ * gateway errors. `useClientAuthorizer(authorizer)` guards every route added afterwards with the client
+ * authorizer and meters each client under the usage plan of its kind; `addRoute('POST', '/v1/cases:batch', fn)`
+ * creates the nested resources, and refuses to add a non-public route before there is an authorizer.
  */
 export class HubRestApi extends Construct {
   readonly api: RestApi;
+  readonly usagePlans = new Map<ClientKind, UsagePlan>();
+  private readonly config: StageConfig;
+  private readonly cloud: HubRestApiProps['cloud'];
   private readonly requestValidator: RequestValidator;
   private readonly integrations = new Map<IFunction, LambdaIntegration>();
+  private clientAuthorizer: IAuthorizer | undefined;
 
   constructor(scope: Construct, id: string, props: HubRestApiProps) {
     super(scope, id);
     const { config } = props;
+    this.config = config;
+    this.cloud = props.cloud;
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
@@ -51,6 +75,8 @@ export class HubRestApi extends Construct {
       restApiName: `zwfw-${config.stage}-${props.cloud}-api`,
       description: props.description,
       endpointTypes: [EndpointType.REGIONAL],
+      // The client authorizer names the caller's API key (usageIdentifierKey): no x-api-key header to leak.
+      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: config.removalPolicy,
       deployOptions: {
@@ -93,6 +119,9 @@ export class HubRestApi extends Construct {
         templates: { 'application/json': PROBLEM_BODY },
       });
     }
+    for (const type of Object.keys(GATEWAY_PROBLEMS) as GatewayResponseType[]) {
+      this.addProblemResponse(type);
+    }
     acknowledgeNag(
       this.api,
       'APIG3',
@@ -111,25 +140,85 @@ export class HubRestApi extends Construct {
   }
 
   /**
+   * Every route added from now on runs `authorizer` first (the client registry lookup by access key), and one
+   * usage plan per client kind (infra/rate-limits.ts) meters the clients on this API's stage. Call it once,
+   * before the first non-public route.
+   */
+  useClientAuthorizer(authorizer: IAuthorizer): void {
+    if (this.clientAuthorizer) throw new Error(`${this.node.path} already has a client authorizer`);
+    this.clientAuthorizer = authorizer;
+    for (const kind of CLIENT_KINDS) this.usagePlans.set(kind, this.addUsagePlanFor(kind));
+  }
+
+  /**
    * Routes `method path` to `fn` through a Lambda proxy integration. Path parameters (`{caseId}`) are
    * declared required so API Gateway rejects a request without them before invoking anything.
    */
-  addRoute(method: HttpMethod, path: string, fn: IFunction): void {
+  addRoute(method: HttpMethod, path: string, fn: IFunction, options: RouteOptions = {}): void {
     const resource = this.api.root.resourceForPath(path);
     const requestParameters = Object.fromEntries(
       pathParameters(path).map((name) => [`method.request.path.${name}`, true]),
     );
+    const guard = options.public ? undefined : this.requireClientAuthorizer(method, path);
     const method_ = resource.addMethod(method, this.integrationFor(fn), {
-      // Requests are authenticated by the client signature (DESIGN §3) inside the function; issue 3
-      // moves the check into a Lambda authorizer.
-      authorizationType: AuthorizationType.NONE,
+      ...(guard
+        ? {
+            authorizationType: AuthorizationType.CUSTOM,
+            authorizer: guard,
+            // The key comes from the authorizer (apiKeySourceType AUTHORIZER): it is what ties the call to a plan.
+            apiKeyRequired: true,
+          }
+        : { authorizationType: AuthorizationType.NONE }),
       requestParameters,
       requestValidator: this.requestValidator,
     });
-    const reason =
-      'Callers are connected platforms, not Cognito users: each request carries an HMAC-SHA256 client signature checked before any work (DESIGN §3).';
-    acknowledgeNag(method_, 'APIG4', reason);
-    acknowledgeNag(method_, 'COG4', reason);
+    if (guard) {
+      acknowledgeNag(
+        method_,
+        'COG4',
+        'Callers are connected platforms, not Cognito users: a Lambda authorizer resolves their access key and the function verifies the HMAC-SHA256 signature of every request (DESIGN §3).',
+      );
+    } else {
+      const reason = `${method} ${path} is public by design (e.g. the JWKS that verifies the hub's tokens): it serves no personal data and needs no caller identity.`;
+      acknowledgeNag(method_, 'APIG4', reason);
+      acknowledgeNag(method_, 'COG4', reason);
+    }
+  }
+
+  private requireClientAuthorizer(method: HttpMethod, path: string): IAuthorizer {
+    if (!this.clientAuthorizer) {
+      throw new Error(
+        `${method} ${path}: ${this.node.path} has no client authorizer yet; call useClientAuthorizer first or mark the route public`,
+      );
+    }
+    return this.clientAuthorizer;
+  }
+
+  /** The plan's numbers come from infra/rate-limits.ts; the tag lets the local gateway find a kind's plan. */
+  private addUsagePlanFor(kind: ClientKind): UsagePlan {
+    const limits = RATE_LIMITS[kind];
+    const plan = this.api.addUsagePlan(`UsagePlan-${kind}`, {
+      name: `zwfw-${this.config.stage}-${this.cloud}-${kind}`,
+      description: `Clients of kind ${kind}: ${limits.rateLimit} requests/s, bursts of ${limits.burstLimit} (infra/rate-limits.ts)`,
+      throttle: { rateLimit: limits.rateLimit, burstLimit: limits.burstLimit },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    Tags.of(plan).add(CLIENT_KIND_TAG, kind);
+    return plan;
+  }
+
+  private addProblemResponse(type: GatewayResponseType): void {
+    const { status, headers } = GATEWAY_PROBLEMS[type];
+    const quoted = (value: string) => `'${value}'`;
+    this.api.addGatewayResponse(`Problem${type}`, {
+      type: ResponseType.of(type),
+      statusCode: String(status),
+      responseHeaders: {
+        'Content-Type': quoted(PROBLEM_CONTENT_TYPE),
+        ...Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, quoted(value)])),
+      },
+      templates: { 'application/json': gatewayProblemBody(type) },
+    });
   }
 
   private integrationFor(fn: IFunction): LambdaIntegration {

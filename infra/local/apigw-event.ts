@@ -4,8 +4,12 @@
  * Nothing here touches sockets, so the rules are unit-tested on their own.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { LOCAL_ACCOUNT, type RouteModel } from './model';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayTokenAuthorizerEvent,
+} from 'aws-lambda';
+import { type AuthorizerModel, LOCAL_ACCOUNT, LOCAL_REGION, type RouteModel } from './model';
 
 export type RouteMatch =
   | { kind: 'matched'; route: RouteModel; pathParameters: Record<string, string> }
@@ -315,4 +319,116 @@ function isProxyResult(value: unknown): value is LooseProxyResult {
     isRecord(multiValueHeaders) &&
     Object.values(multiValueHeaders ?? {}).every(Array.isArray)
   );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Lambda authorizers
+
+/** `arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path as sent>`, as API Gateway builds it. */
+export function methodArnOf(event: APIGatewayProxyEvent): string {
+  const { apiId, stage } = event.requestContext;
+  return `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${apiId}/${stage}/${event.httpMethod}${event.path}`;
+}
+
+/** The values of the identity-source headers, or undefined when one is missing or empty (API Gateway's 401). */
+export function identityValues(
+  headers: Record<string, string>,
+  identityHeaders: readonly string[],
+): string[] | undefined {
+  const values = identityHeaders.map((name) => headerValue(headers, name));
+  return values.every((value): value is string => value !== undefined && value !== '') ? values : undefined;
+}
+
+/** The event a REQUEST (or TOKEN) authorizer receives for the request whose proxy event is `event`. */
+export function buildAuthorizerEvent(
+  authorizer: Pick<AuthorizerModel, 'type' | 'identityHeaders'>,
+  event: APIGatewayProxyEvent,
+): APIGatewayRequestAuthorizerEvent | APIGatewayTokenAuthorizerEvent {
+  const methodArn = methodArnOf(event);
+  if (authorizer.type === 'TOKEN') {
+    const [header] = authorizer.identityHeaders;
+    return {
+      type: 'TOKEN',
+      methodArn,
+      authorizationToken: (header && headerValue(event.headers as Record<string, string>, header)) ?? '',
+    };
+  }
+  const { body: _body, isBase64Encoded: _encoding, requestContext, ...request } = event;
+  return {
+    ...request,
+    type: 'REQUEST',
+    methodArn,
+    requestContext: { ...requestContext, authorizer: undefined },
+  } as APIGatewayRequestAuthorizerEvent;
+}
+
+export type AuthorizerVerdict =
+  | {
+      kind: 'allow';
+      principalId: string;
+      /** What the function sees as `requestContext.authorizer`: the context (strings) and `principalId`. */
+      context: Record<string, string>;
+      usageIdentifierKey?: string;
+    }
+  | { kind: 'deny' }
+  | { kind: 'invalid'; reason: string };
+
+interface PolicyStatement {
+  Effect?: unknown;
+  Action?: unknown;
+  Resource?: unknown;
+}
+
+/**
+ * Reads an authorizer's result and applies its policy to this request's method ARN, as API Gateway does: an
+ * explicit Deny wins, an Allow must name the ARN (wildcards `*` and `?`), anything else is a Deny. A result
+ * that is not a policy document, or whose context holds objects, is the authorizer's own fault (500).
+ */
+export function judgeAuthorizerResult(result: unknown, methodArn: string): AuthorizerVerdict {
+  if (typeof result !== 'object' || result === null) return { kind: 'invalid', reason: 'not an object' };
+  const { principalId, policyDocument, context, usageIdentifierKey } = result as Record<string, unknown>;
+  if (typeof principalId !== 'string' || principalId === '') {
+    return { kind: 'invalid', reason: 'principalId missing' };
+  }
+  const statements = (policyDocument as { Statement?: unknown } | undefined)?.Statement;
+  if (!Array.isArray(statements)) return { kind: 'invalid', reason: 'policyDocument.Statement missing' };
+  const flatContext: Record<string, string> = {};
+  for (const [name, value] of Object.entries((context ?? {}) as Record<string, unknown>)) {
+    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      return { kind: 'invalid', reason: `context.${name} is not a string, number or boolean` };
+    }
+    flatContext[name] = String(value);
+  }
+  const matching = (statements as PolicyStatement[]).filter(
+    (statement) => invokes(statement.Action) && namesArn(statement.Resource, methodArn),
+  );
+  const denied = matching.some((statement) => statement.Effect === 'Deny');
+  const allowed = matching.some((statement) => statement.Effect === 'Allow');
+  if (denied || !allowed) return { kind: 'deny' };
+  return {
+    kind: 'allow',
+    principalId,
+    context: { ...flatContext, principalId },
+    ...(typeof usageIdentifierKey === 'string' ? { usageIdentifierKey } : {}),
+  };
+}
+
+const asList = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : [value]).filter((item): item is string => typeof item === 'string');
+
+function invokes(action: unknown): boolean {
+  return asList(action).some((pattern) => globMatches(pattern, 'execute-api:Invoke'));
+}
+
+function namesArn(resource: unknown, methodArn: string): boolean {
+  return asList(resource).some((pattern) => globMatches(pattern, methodArn));
+}
+
+/** IAM-style matching: `*` any run of characters, `?` one character, everything else literal. */
+export function globMatches(pattern: string, value: string): boolean {
+  const source = pattern
+    .split('')
+    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, 's').test(value);
 }

@@ -1,20 +1,33 @@
 /**
  * The local API gateway: one node:http server on 127.0.0.1 that serves every REST route of both APIs,
  * hands each request to its function as a REST (v1) proxy event and writes the proxy result back.
- * Gateway-made errors are RFC 9457 problems, so clients see one error shape locally and in the cloud.
+ * Like API Gateway, it first runs a route's Lambda authorizer (401 without the identity header or on
+ * `Unauthorized`, 403 on a Deny, results cached per identity for the authorizer's TTL) and meters the client
+ * under the usage plan of its kind (429 over the plan's rate and burst). Gateway-made errors are RFC 9457
+ * problems — the same documents as the cloud's gateway responses (infra/gateway-responses.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { GATEWAY_PROBLEMS, type GatewayResponseType, gatewayProblemBody } from '../gateway-responses';
+import { CLIENT_KIND_TAG } from '../rate-limits';
 import {
+  type AuthorizerVerdict,
+  buildAuthorizerEvent,
   buildProxyEvent,
   CORRELATION_HEADER,
   type HttpResponse,
+  headerValue,
   type IncomingRequest,
+  identityValues,
+  judgeAuthorizerResult,
   matchRoute,
+  methodArnOf,
   proxyResultToResponse,
 } from './apigw-event';
 import { listenOnLoopback } from './engines/ports';
-import type { FunctionHost, HubModel } from './model';
+import type { AuthorizerModel, FunctionHost, HubModel, RouteModel, UsagePlanModel } from './model';
+import { RateLimiter } from './rate-limit';
 
 /** API Gateway's payload limit for REST APIs. */
 export const DEFAULT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -31,6 +44,25 @@ export interface GatewayOptions {
   bodyLimitBytes?: number;
   integrationTimeoutMs?: number;
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * Authorizer cache and usage-plan buckets, which outlive a request. startGateway makes one; callers of
+   * `respond` pass their own to see caching and throttling across calls (without one, nothing is remembered).
+   */
+  state?: GatewayState;
+  /** Meter clients under their usage plans (default true). Off for benchmarks that measure the hub, not the plan. */
+  enforceUsagePlans?: boolean;
+  /** Milliseconds since the epoch; tests move it to expire cached authorizations and refill buckets. */
+  clock?: () => number;
+}
+
+export interface GatewayState {
+  /** Authorizer results (their policies) by authorizer and identity, re-applied to each request's route. */
+  authorizations: Map<string, { expiresAtMs: number; result: unknown }>;
+  rateLimiter: RateLimiter;
+}
+
+export function createGatewayState(): GatewayState {
+  return { authorizations: new Map(), rateLimiter: new RateLimiter() };
 }
 
 export interface RunningGateway {
@@ -40,9 +72,10 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const log = options.log ?? logToStderr;
-  warnAboutUnenforcedAuthorizers(options.model, log);
+  warnAboutWhatIsNotEnforced(options.model, log);
+  const withState = { ...options, state: options.state ?? createGatewayState() };
   const server = createServer((req, res) => {
-    handleRequest(req, res, options, log).catch((error: unknown) => {
+    handleRequest(req, res, withState, log).catch((error: unknown) => {
       log({ level: 'ERROR', message: 'gateway failed to answer a request', error: errorText(error) });
       if (!res.headersSent)
         writeResponse(res, problem(502, 'bad-gateway', 'Bad Gateway', 'The gateway failed.'));
@@ -119,6 +152,8 @@ export async function respond(
   }
 
   const event = buildProxyEvent({ ...request, body: request.body }, match);
+  const refusal = await guard(match.route, event, options, log);
+  if (refusal) return answer(refusal);
   const functionKey = match.route.functionKey;
   const outcome = await invokeWithTimeout(
     options.host,
@@ -244,18 +279,157 @@ function writeResponse(res: ServerResponse, response: HttpResponse): void {
 
 const jsonBody = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
 
-/** Authorizers arrive with the auth issue; until then say loudly that routes run unauthorised locally. */
-function warnAboutUnenforcedAuthorizers(
-  model: HubModel,
+/** What API Gateway would answer itself, as the same problem document the cloud's gateway response carries. */
+export function gatewayProblem(
+  type: GatewayResponseType,
+  headers: Record<string, string> = {},
+): HttpResponse {
+  const defaults = GATEWAY_PROBLEMS[type].headers ?? {};
+  const all = { 'Content-Type': 'application/problem+json', ...defaults, ...headers };
+  return {
+    statusCode: GATEWAY_PROBLEMS[type].status,
+    headers: Object.fromEntries(Object.entries(all).map(([name, value]) => [name, [value]])),
+    body: Buffer.from(gatewayProblemBody(type), 'utf8'),
+  };
+}
+
+/**
+ * Runs the route's authorizer and usage plan before its function, as API Gateway does. Resolves to the
+ * refusal to send, or undefined with `event.requestContext.authorizer` (and `identity.apiKey`) filled in.
+ */
+async function guard(
+  route: RouteModel,
+  event: APIGatewayProxyEvent,
+  options: Omit<GatewayOptions, 'port'>,
   log: (entry: Record<string, unknown>) => void,
-): void {
-  const guarded = model.routes.filter((route) => route.authorizerFunctionKey !== undefined);
-  if (guarded.length === 0) return;
+): Promise<HttpResponse | undefined> {
+  const { authorizer } = route;
+  if (!authorizer) return undefined;
+  const state = options.state ?? createGatewayState();
+  const now = options.clock ?? Date.now;
+  const verdict = await authorize(authorizer, event, options, state, now(), log);
+  if (verdict.kind === 'unauthorized') return gatewayProblem('UNAUTHORIZED');
+  if (verdict.kind === 'failed') {
+    return problem(500, 'authorizer-failed', 'Internal Server Error', 'The authorizer failed.');
+  }
+  if (verdict.kind === 'deny') return gatewayProblem('ACCESS_DENIED');
+  event.requestContext.authorizer = verdict.context;
+  if (!route.apiKeyRequired || options.enforceUsagePlans === false) return undefined;
+
+  const plan = usagePlanFor(options.model, route.apiKey, verdict.context.kind);
+  if (!plan || !verdict.usageIdentifierKey) return gatewayProblem('INVALID_API_KEY');
+  event.requestContext.identity.apiKey = verdict.usageIdentifierKey;
+  if (!plan.throttle) return undefined;
+  const taken = state.rateLimiter.take(plan.key, verdict.usageIdentifierKey, plan.throttle, now());
+  if (taken.allowed) return undefined;
+  return gatewayProblem('THROTTLED', { 'Retry-After': String(taken.retryAfterSeconds) });
+}
+
+type Authorization =
+  | Extract<AuthorizerVerdict, { kind: 'allow' | 'deny' }>
+  | { kind: 'unauthorized' }
+  | { kind: 'failed' };
+
+async function authorize(
+  authorizer: AuthorizerModel,
+  event: APIGatewayProxyEvent,
+  options: Omit<GatewayOptions, 'port'>,
+  state: GatewayState,
+  nowMs: number,
+  log: (entry: Record<string, unknown>) => void,
+): Promise<Authorization> {
+  const identity = identityValues(event.headers as Record<string, string>, authorizer.identityHeaders);
+  // A missing identity source is refused before the authorizer is paid for.
+  if (!identity) return { kind: 'unauthorized' };
+  const methodArn = methodArnOf(event);
+  // API Gateway caches only when identity sources are declared; the cached policy is applied to each route.
+  const cacheable = authorizer.resultTtlSeconds > 0 && authorizer.identityHeaders.length > 0;
+  const cacheKey = `${authorizer.key}\n${identity.join('\n')}`;
+  const correlationId = headerValue(event.headers as Record<string, string>, CORRELATION_HEADER);
+  const cached = cacheable ? state.authorizations.get(cacheKey) : undefined;
+  if (cached && cached.expiresAtMs > nowMs) {
+    return judged(cached.result, methodArn, authorizer, log, correlationId);
+  }
+
+  const outcome = await invokeWithTimeout(
+    options.host,
+    authorizer.functionKey,
+    buildAuthorizerEvent(authorizer, event),
+    options.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS,
+  );
+  // API Gateway's contract: the authorizer fails with exactly this message to mean "no such identity".
+  if (outcome.kind === 'error' && errorMessage(outcome.error) === 'Unauthorized') {
+    return { kind: 'unauthorized' };
+  }
+  if (outcome.kind !== 'result') {
+    const error = outcome.kind === 'error' ? errorText(outcome.error) : 'timed out';
+    log({
+      level: 'ERROR',
+      message: 'authorizer failed',
+      functionKey: authorizer.functionKey,
+      correlationId,
+      error,
+    });
+    return { kind: 'failed' };
+  }
+  const verdict = judged(outcome.result, methodArn, authorizer, log, correlationId);
+  if (cacheable && verdict.kind !== 'failed') {
+    state.authorizations.set(cacheKey, {
+      expiresAtMs: nowMs + authorizer.resultTtlSeconds * 1000,
+      result: outcome.result,
+    });
+  }
+  return verdict;
+}
+
+function judged(
+  result: unknown,
+  methodArn: string,
+  authorizer: AuthorizerModel,
+  log: (entry: Record<string, unknown>) => void,
+  correlationId: string | undefined,
+): Authorization {
+  const verdict = judgeAuthorizerResult(result, methodArn);
+  if (verdict.kind !== 'invalid') return verdict;
   log({
-    level: 'WARN',
-    message: 'the local gateway does not run API Gateway authorizers yet; these routes are open',
-    routes: guarded.map((route) => `${route.method} ${route.resourcePath}`),
+    level: 'ERROR',
+    message: 'authorizer returned an invalid result',
+    functionKey: authorizer.functionKey,
+    correlationId,
+    reason: verdict.reason,
   });
+  return { kind: 'failed' };
+}
+
+/** The plan of this API whose client-kind tag is the kind the authorizer named. */
+function usagePlanFor(model: HubModel, apiKey: string, kind: string | undefined): UsagePlanModel | undefined {
+  if (kind === undefined) return undefined;
+  return (model.usagePlans ?? []).find(
+    (plan) => plan.apiKeys.includes(apiKey) && plan.tags[CLIENT_KIND_TAG] === kind,
+  );
+}
+
+function warnAboutWhatIsNotEnforced(model: HubModel, log: (entry: Record<string, unknown>) => void): void {
+  const quotas = (model.usagePlans ?? []).filter((plan) => plan.quota !== undefined);
+  if (quotas.length > 0) {
+    log({
+      level: 'WARN',
+      message: 'usage plan quotas are not enforced locally (throttling is)',
+      plans: quotas.map((plan) => plan.name),
+    });
+  }
+  const unmetered = model.routes.filter((route) => route.apiKeyRequired && !route.authorizer);
+  if (unmetered.length > 0) {
+    log({
+      level: 'WARN',
+      message: 'routes that require an API key without an authorizer to name it are not metered locally',
+      routes: unmetered.map((route) => `${route.method} ${route.resourcePath}`),
+    });
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function errorText(error: unknown): string {

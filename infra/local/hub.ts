@@ -44,6 +44,8 @@ export interface HubOptions {
    * rather than after the deployed 6 × function timeout; the redrive count is unchanged.
    */
   maxVisibilityTimeoutSeconds?: number;
+  /** Per-client usage plans (rate limits) as in the cloud; benchmarks switch them off to measure the hub. */
+  enforceUsagePlans?: boolean;
 }
 
 export interface RunningHub {
@@ -205,6 +207,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       port: options.port ?? Number(process.env.HUB_PORT ?? 3000),
       isReady: () => ready,
       log: logEntry,
+      ...(options.enforceUsagePlans === undefined ? {} : { enforceUsagePlans: options.enforceUsagePlans }),
     });
     // The gateway stops first so that no request arrives while the rest goes down.
     stoppers.push({

@@ -107,8 +107,38 @@ export interface RouteModel {
   /** Resource path with API Gateway placeholders, e.g. `/v1/cases/{caseId}` or `/v1/cases:batch`. */
   resourcePath: string;
   functionKey: ResourceKey;
-  /** Authorizer function for the route, when the template has one (issue 3). */
+  /** Authorizer function for the route, when the template has one (issue 3); `authorizer` has the rest. */
   authorizerFunctionKey?: ResourceKey;
+  /** The Lambda authorizer API Gateway runs before the route's function. */
+  authorizer?: AuthorizerModel;
+  /** `ApiKeyRequired`: the call is metered under the usage plan of the key the authorizer names. */
+  apiKeyRequired?: boolean;
+}
+
+export interface AuthorizerModel {
+  /** The AWS::ApiGateway::Authorizer resource; results are cached per authorizer and identity. */
+  key: ResourceKey;
+  functionKey: ResourceKey;
+  type: 'REQUEST' | 'TOKEN';
+  /**
+   * Header names out of `method.request.header.<Name>` identity sources. A request missing any of them is
+   * refused with 401 before the authorizer runs; their values are the cache key.
+   */
+  identityHeaders: string[];
+  /** `AuthorizerResultTtlInSeconds` (API Gateway's default 300); 0 disables caching. */
+  resultTtlSeconds: number;
+}
+
+/** An AWS::ApiGateway::UsagePlan: per-client throttling on the API stages it lists. */
+export interface UsagePlanModel {
+  key: ResourceKey;
+  name: string;
+  /** The REST APIs (their ResourceKey, as in RouteModel.apiKey) the plan applies to. */
+  apiKeys: ResourceKey[];
+  throttle?: { rateLimit: number; burstLimit: number };
+  quota?: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH' };
+  /** The plan's tags; the hub tags each plan with the client kind it meters (infra/rate-limits.ts). */
+  tags: Record<string, string>;
 }
 
 export interface HubModel {
@@ -121,6 +151,8 @@ export interface HubModel {
   functions: FunctionModel[];
   eventSourceMappings: EventSourceMappingModel[];
   routes: RouteModel[];
+  /** Usage plans; always filled by template.ts, optional for models built by hand. */
+  usagePlans?: UsagePlanModel[];
   /** Stack outputs, resolved, in the shape of `cdk deploy --outputs-file`: { [stackName]: { [outputKey]: value } } */
   outputs: Record<string, Record<string, string>>;
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import {
+  type AuthorizerModel,
   type BucketModel,
   type EventBusModel,
   type EventSourceMappingModel,
@@ -21,6 +22,7 @@ import {
   type ScheduleModel,
   type TableModel,
   type TargetModel,
+  type UsagePlanModel,
 } from './model';
 
 type Json = unknown;
@@ -100,6 +102,7 @@ export function buildHubModel(stacks: StackTemplate[], options: BuildModelOption
     functions: [],
     eventSourceMappings: [],
     routes: [],
+    usagePlans: [],
     outputs: {},
   };
   // Identities first (names, ARNs) so that links below can find their targets by ARN.
@@ -157,6 +160,9 @@ export function buildHubModel(stacks: StackTemplate[], options: BuildModelOption
           if (route) model.routes.push(route);
           break;
         }
+        case 'AWS::ApiGateway::UsagePlan':
+          model.usagePlans?.push(usagePlanModel(ctx));
+          break;
       }
     }
     model.outputs[stack.stackName] = stackOutputs(resolver, stack);
@@ -388,29 +394,92 @@ function routeModel(ctx: ResourceContext, index: ArnIndex): RouteModel | undefin
   if (!fn) throw new Error(`${key}: integration ${integration.Uri} names no local function`);
   const apiLogicalId = refTarget(raw.RestApiId);
   if (!apiLogicalId) throw new Error(`${key}: RestApiId must reference a RestApi of the same stack`);
-  const authorizerKey = authorizerFunctionKey(ctx, raw.AuthorizerId, index);
+  // API Gateway ignores an AuthorizerId unless the method's authorization type is CUSTOM.
+  const authorizationType = p.AuthorizationType === undefined ? 'CUSTOM' : String(p.AuthorizationType);
+  const authorizer =
+    authorizationType === 'CUSTOM' ? authorizerModel(ctx, raw.AuthorizerId, index) : undefined;
+  if (authorizationType !== 'CUSTOM' && authorizationType !== 'NONE') {
+    ctx.warn(`${key}: ${authorizationType} authorization is not enforced locally; the route is open`);
+  }
   return {
     apiKey: keyOf(ctx.stack, apiLogicalId),
     method: String(p.HttpMethod).toUpperCase(),
     resourcePath: resourcePath(ctx.stack, raw.ResourceId, key),
     functionKey: fn.key,
-    ...(authorizerKey ? { authorizerFunctionKey: authorizerKey } : {}),
+    ...(authorizer ? { authorizerFunctionKey: authorizer.functionKey, authorizer } : {}),
+    ...(p.ApiKeyRequired === true || p.ApiKeyRequired === 'true' ? { apiKeyRequired: true } : {}),
   };
 }
 
-function authorizerFunctionKey(
+/** API Gateway's default for `AuthorizerResultTtlInSeconds`. */
+const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
+const HEADER_IDENTITY_SOURCE = /^method\.request\.header\.(.+)$/;
+
+function authorizerModel(
   ctx: ResourceContext,
   authorizerId: Json,
   index: ArnIndex,
-): ResourceKey | undefined {
+): AuthorizerModel | undefined {
   const logicalId = refTarget(authorizerId);
   if (!logicalId) return undefined;
+  const key = keyOf(ctx.stack, logicalId);
   const authorizer = ctx.stack.template.Resources?.[logicalId];
-  const uri = ctx.resolver.resolve(ctx.stack, authorizer?.Properties?.AuthorizerUri, logicalId);
-  if (typeof uri !== 'string') return undefined;
-  const fn = functionOfInvocationUri(uri, index);
-  if (!fn) throw new Error(`${keyOf(ctx.stack, logicalId)}: authorizer ${uri} names no local function`);
-  return fn.key;
+  if (authorizer?.Type !== 'AWS::ApiGateway::Authorizer') {
+    throw new Error(`${keyOf(ctx.stack, ctx.logicalId)}: AuthorizerId ${logicalId} is not an authorizer`);
+  }
+  const p = ctx.resolver.resolve(ctx.stack, authorizer.Properties ?? {}, logicalId) as JsonObject;
+  const type = String(p.Type ?? '');
+  if (type !== 'REQUEST' && type !== 'TOKEN') {
+    ctx.warn(`${key}: ${type || 'untyped'} authorizers are not run locally; its routes are open`);
+    return undefined;
+  }
+  const uri = p.AuthorizerUri;
+  const fn = typeof uri === 'string' ? functionOfInvocationUri(uri, index) : undefined;
+  if (!fn) throw new Error(`${key}: authorizer ${String(uri)} names no local function`);
+  const sources =
+    typeof p.IdentitySource === 'string' && p.IdentitySource.trim() !== ''
+      ? p.IdentitySource.split(',').map((source) => source.trim())
+      : [];
+  const identityHeaders: string[] = [];
+  for (const source of sources) {
+    const header = HEADER_IDENTITY_SOURCE.exec(source)?.[1];
+    if (header) identityHeaders.push(header);
+    else ctx.warn(`${key}: identity source ${source} is not checked locally (headers only)`);
+  }
+  return {
+    key,
+    functionKey: fn.key,
+    type,
+    identityHeaders,
+    resultTtlSeconds: numberOr(p.AuthorizerResultTtlInSeconds, DEFAULT_AUTHORIZER_TTL_SECONDS),
+  };
+}
+
+function usagePlanModel(ctx: ResourceContext): UsagePlanModel {
+  const raw = ctx.resource.Properties ?? {};
+  const p = props(ctx);
+  const key = keyOf(ctx.stack, ctx.logicalId);
+  const apiKeys = ((raw.ApiStages ?? []) as JsonObject[]).flatMap((stage) => {
+    const apiLogicalId = refTarget(stage.ApiId);
+    if (apiLogicalId) return [keyOf(ctx.stack, apiLogicalId)];
+    ctx.warn(`${key}: an API stage that is not a RestApi of this stack is not metered locally`);
+    return [];
+  });
+  const throttle = p.Throttle as { RateLimit?: Json; BurstLimit?: Json } | undefined;
+  const quota = p.Quota as { Limit?: Json; Period?: Json } | undefined;
+  const tags = (p.Tags ?? []) as { Key: string; Value: string }[];
+  return {
+    key,
+    name: typeof p.UsagePlanName === 'string' ? p.UsagePlanName : ctx.logicalId,
+    apiKeys,
+    ...(throttle?.RateLimit !== undefined && throttle.BurstLimit !== undefined
+      ? { throttle: { rateLimit: Number(throttle.RateLimit), burstLimit: Number(throttle.BurstLimit) } }
+      : {}),
+    ...(quota?.Limit !== undefined
+      ? { quota: { limit: Number(quota.Limit), period: String(quota.Period) as 'DAY' | 'WEEK' | 'MONTH' } }
+      : {}),
+    tags: Object.fromEntries(tags.map((tag) => [tag.Key, String(tag.Value)])),
+  };
 }
 
 function functionOfInvocationUri(uri: string, index: ArnIndex): FunctionModel | undefined {

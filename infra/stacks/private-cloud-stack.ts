@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
+import { AuthVerification } from '../constructs/auth-verification';
 import { CaseAggregation } from '../constructs/case-aggregation';
 import { HubRestApi } from '../constructs/hub-rest-api';
 import { PlatformCore } from '../constructs/platform-core';
@@ -16,6 +17,7 @@ export interface PrivateCloudStackProps extends StackProps {
 export class PrivateCloudStack extends Stack {
   readonly platform: PlatformCore;
   readonly api: HubRestApi;
+  readonly authVerification: AuthVerification;
   readonly caseAggregation: CaseAggregation;
 
   constructor(scope: Construct, id: string, props: PrivateCloudStackProps) {
@@ -27,6 +29,11 @@ export class PrivateCloudStack extends Stack {
       cloud: 'private',
       description: 'zwfw-hub private API for connected provincial and ministry platforms',
     });
+    // First: it gives the API the client authorizer that every later route is guarded by.
+    this.authVerification = new AuthVerification(this, 'AuthVerification', {
+      platform: this.platform,
+      api: this.api,
+    });
     this.caseAggregation = new CaseAggregation(this, 'CaseAggregation', {
       platform: this.platform,
       api: this.api,
@@ -37,6 +44,7 @@ export class PrivateCloudStack extends Stack {
   /** Same keys the local runtime writes to .hub/outputs.json; tests and tools read either. */
   private addOutputs(): void {
     const cases = this.caseAggregation;
+    const auth = this.authVerification;
     const outputs: Record<string, string> = {
       ApiUrl: this.api.url,
       CasesTableName: cases.casesTable.tableName,
@@ -46,6 +54,8 @@ export class PrivateCloudStack extends Stack {
       EventBusName: this.platform.eventBus.eventBusName,
       NoncesTableName: this.platform.noncesTable.tableName,
       IdempotencyTableName: this.platform.idempotencyTable.tableName,
+      TokensTableName: auth.tokensTable.tableName,
+      RegistryTableName: auth.registryTable.tableName,
     };
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
   }

@@ -33,11 +33,13 @@ describe.each(['private', 'public'] as const)('%s cloud policies', (cloud) => {
 
 describe('what the policies are checking', () => {
   // Guards against policies passing because the resources they check went missing.
-  it('the private cloud has the case aggregation slice', () => {
+  it('the private cloud has the case aggregation and auth verification slices', () => {
     const count = (type: string) => resourcesOfType(templates.private, type).length;
     expect(count('AWS::SQS::Queue')).toBe(2);
-    expect(count('AWS::DynamoDB::Table')).toBe(4);
-    expect(count('AWS::Lambda::Function')).toBe(2);
+    expect(count('AWS::DynamoDB::Table')).toBe(6);
+    expect(count('AWS::Lambda::Function')).toBe(5);
+    expect(count('AWS::ApiGateway::Authorizer')).toBe(1);
+    expect(count('AWS::ApiGateway::UsagePlan')).toBe(4);
     expect(count('AWS::Lambda::EventSourceMapping')).toBe(1);
     expect(count('AWS::CloudWatch::Alarm')).toBe(1);
   });
@@ -72,12 +74,14 @@ describe('private cloud wiring', () => {
         'EventBusName',
         'IdempotencyTableName',
         'NoncesTableName',
+        'RegistryTableName',
         'StatsTableName',
+        'TokensTableName',
       ].sort(),
     );
   });
 
-  it('routes both case endpoints to the api function through Lambda proxy integrations', () => {
+  it('routes every endpoint to its function through Lambda proxy integrations', () => {
     const resources = Object.fromEntries(resourcesOfType(template(), 'AWS::ApiGateway::Resource'));
     const fullPath = (resourceId: string | undefined): string => {
       const resource = resourceId ? resources[resourceId] : undefined;
@@ -85,20 +89,28 @@ describe('private cloud wiring', () => {
       const parent = referencedLogicalId(resource.Properties?.ParentId);
       return `${fullPath(parent)}/${resource.Properties?.PathPart}`;
     };
+    const functionOf = (method: CfnResource) =>
+      /"(CaseAggregationApiFunction|AuthVerificationTokensFunction|AuthVerificationIdentityFunction)/.exec(
+        JSON.stringify(propertyAt(method, 'Integration.Uri')),
+      )?.[1];
     const routes = resourcesOfType(template(), 'AWS::ApiGateway::Method').map(([, method]) => ({
       route: `${propertyAt(method, 'HttpMethod')} ${fullPath(referencedLogicalId(propertyAt(method, 'ResourceId')))}`,
       proxy: propertyAt(method, 'Integration.Type'),
-      toApiFunction: JSON.stringify(propertyAt(method, 'Integration.Uri')).includes(
-        'CaseAggregationApiFunction',
-      ),
+      fn: functionOf(method),
     }));
-    expect(routes).toEqual(
-      expect.arrayContaining([
-        { route: 'POST /v1/cases:batch', proxy: 'AWS_PROXY', toApiFunction: true },
-        { route: 'GET /v1/cases/{caseId}', proxy: 'AWS_PROXY', toApiFunction: true },
-      ]),
+    const proxyTo = (route: string, fn: string) => ({ route, proxy: 'AWS_PROXY', fn });
+    expect(routes.sort((a, b) => a.route.localeCompare(b.route))).toEqual(
+      [
+        proxyTo('POST /v1/cases:batch', 'CaseAggregationApiFunction'),
+        proxyTo('GET /v1/cases/{caseId}', 'CaseAggregationApiFunction'),
+        proxyTo('POST /v1/tickets/validate', 'AuthVerificationTokensFunction'),
+        proxyTo('POST /v1/tokens/introspect', 'AuthVerificationTokensFunction'),
+        proxyTo('POST /v1/tokens/revoke', 'AuthVerificationTokensFunction'),
+        proxyTo('GET /.well-known/jwks.json', 'AuthVerificationTokensFunction'),
+        proxyTo('POST /v1/dev/sign-in', 'AuthVerificationTokensFunction'),
+        proxyTo('POST /v1/identity/verifications', 'AuthVerificationIdentityFunction'),
+      ].sort((a, b) => a.route.localeCompare(b.route)),
     );
-    expect(routes).toHaveLength(2);
   });
 
   it('consumes the ingest queue in batches of 50 within 1 s, redriving after 3 receives', () => {
@@ -109,8 +121,10 @@ describe('private cloud wiring', () => {
   });
 
   it('gives every function the common environment and its capability variables', () => {
-    for (const [, fn] of resourcesOfType(template(), 'AWS::Lambda::Function')) {
-      const variables = propertyAt<Record<string, unknown>>(fn, 'Environment.Variables') ?? {};
+    const functions = resourcesOfType(template(), 'AWS::Lambda::Function').map(
+      ([, fn]) => propertyAt<Record<string, unknown>>(fn, 'Environment.Variables') ?? {},
+    );
+    for (const variables of functions) {
       expect(Object.keys(variables)).toEqual(
         expect.arrayContaining([
           'HUB_STAGE',
@@ -122,18 +136,30 @@ describe('private cloud wiring', () => {
           'IDEMPOTENCY_TABLE',
           'HUB_CLIENTS_SECRET_ID',
           'HUB_ID_HMAC_SECRET_ID',
-          'CASES_TABLE',
-          'STATS_TABLE',
-          'CASE_QUEUE_URL',
-          'STATS_SHARDS',
         ]),
       );
-      expect(variables).toMatchObject({
-        HUB_STAGE: 'dev',
-        POWERTOOLS_METRICS_NAMESPACE: 'zwfw-hub',
-        STATS_SHARDS: '8',
-      });
+      expect(variables).toMatchObject({ HUB_STAGE: 'dev', POWERTOOLS_METRICS_NAMESPACE: 'zwfw-hub' });
     }
+    const ofService = (service: string) => functions.filter((v) => v.POWERTOOLS_SERVICE_NAME === service);
+    expect(ofService('case-aggregate')).toHaveLength(2);
+    for (const variables of ofService('case-aggregate')) {
+      expect(Object.keys(variables)).toEqual(
+        expect.arrayContaining(['CASES_TABLE', 'STATS_TABLE', 'CASE_QUEUE_URL', 'STATS_SHARDS']),
+      );
+      expect(variables).toMatchObject({ STATS_SHARDS: '8' });
+    }
+    expect(ofService('auth-verify')).toHaveLength(3);
+    const tokens = ofService('auth-verify').filter((v) => 'TOKENS_TABLE' in v);
+    expect(tokens).toHaveLength(1);
+    expect(Object.keys(tokens[0] ?? {})).toEqual(
+      expect.arrayContaining(['REGISTRY_TABLE', 'TOKEN_SIGNING_KEY_ARN', 'TOKEN_ISSUER']),
+    );
+    expect(tokens[0]).toMatchObject({
+      TOKEN_ISSUER: 'https://hub.zwfw.local/dev',
+      ACCESS_TOKEN_TTL_SECONDS: '3600',
+      TICKET_TTL_SECONDS: '60',
+      REVOCATION_REFRESH_MS: '500',
+    });
   });
 
   it('keeps the Powertools idempotency schema and the hub key schema apart', () => {
@@ -142,7 +168,7 @@ describe('private cloud wiring', () => {
       (propertyAt<{ AttributeName: string }[]>(table, 'KeySchema') ?? [])
         .map((key) => key.AttributeName)
         .join(',');
-    expect(tables.map(keyNames).sort()).toEqual(['id', 'pk,sk', 'pk,sk', 'pk,sk']);
+    expect(tables.map(keyNames).sort()).toEqual(['id', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk']);
     const idempotency = tables.find((table) => keyNames(table) === 'id');
     expect(propertyAt(idempotency, 'TimeToLiveSpecification')).toEqual({
       AttributeName: 'expiration',

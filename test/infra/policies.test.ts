@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -33,6 +33,7 @@ beforeAll(() => {
   const role = new Role(stack, 'Greedy', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
   role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
   new Key(stack, 'Static');
+  new Key(stack, 'Signing', { keySpec: KeySpec.ECC_NIST_P256, keyUsage: KeyUsage.SIGN_VERIFY });
   new EventBus(stack, 'Open');
   template = Template.fromStack(stack).toJSON() as CfnTemplate;
 });
@@ -71,4 +72,7 @@ describe('policy checks on a careless stack', () => {
   it('find a bus without a customer-managed key', () =>
     expectFinding('storesWithoutCustomerManagedKey', 'Open', 'AWS::Events::EventBus'));
   it('find a key that never rotates', () => expectFinding('keysWithoutRotation', 'Static', 'rotation'));
+  it('leave asymmetric keys alone: KMS cannot rotate them', () => {
+    expect(ALL_POLICIES.keysWithoutRotation(template).filter((f) => f.startsWith('Signing'))).toEqual([]);
+  });
 });

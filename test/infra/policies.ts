@@ -235,8 +235,13 @@ export function storesWithoutCustomerManagedKey(template: CfnTemplate): string[]
     );
 }
 
+/**
+ * Symmetric keys only: KMS cannot rotate asymmetric keys (the token signing key); those rotate by publishing a
+ * successor in the JWKS.
+ */
 export function keysWithoutRotation(template: CfnTemplate): string[] {
   return resourcesOfType(template, 'AWS::KMS::Key')
+    .filter(([, key]) => (prop<string>(key, 'KeySpec') ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT')
     .filter(([, key]) => prop(key, 'EnableKeyRotation') !== true)
     .map(([id]) => `${id}: key rotation off`);
 }
