@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { holidayCalendarSchema } from '../functions/case-aggregate/domain/calendar';
 
 export const STAGES = ['dev', 'staging', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -11,6 +12,7 @@ export const CONTEXT_KEYS = {
   account: 'zwfw:account',
   region: 'zwfw:region',
   publicAccount: 'zwfw:publicAccount',
+  holidayCalendar: 'zwfw:holidayCalendar',
 } as const;
 
 const accountId = z.string().regex(/^\d{12}$/, 'an AWS account id has 12 digits');
@@ -22,6 +24,24 @@ const contextSchema = z.object({
   region: regionName.optional(),
   /** Production runs the public cloud in its own account; unset means the private account. */
   publicAccount: accountId.optional(),
+  /**
+   * Statutory holidays and make-up working days (`{ holidays, workdays }`), copied by the operator from the
+   * State Council's yearly notice. JSON text (`-c zwfw:holidayCalendar='{…}'`) or an object (cdk.json);
+   * checked by the very schema the functions parse HOLIDAY_CALENDAR with, so a typo fails the synth instead
+   * of a cold start. Absent: weekends only.
+   */
+  holidayCalendar: z
+    .unknown()
+    .transform((value, ctx) => {
+      if (typeof value !== 'string') return value;
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'zwfw:holidayCalendar is not JSON.' });
+        return z.NEVER;
+      }
+    })
+    .pipe(holidayCalendarSchema.optional()),
 });
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -81,6 +101,8 @@ export interface StageConfig extends StageSettings {
   account?: string;
   region?: string;
   publicAccount?: string;
+  /** HOLIDAY_CALENDAR of the functions that judge working days: normalised JSON, weekends only when empty. */
+  holidayCalendar: string;
   privateStackName: string;
   publicStackName: string;
   eventBusName: string;
@@ -94,18 +116,26 @@ export function readStageConfig(node: Node): StageConfig {
     account: node.tryGetContext(CONTEXT_KEYS.account),
     region: node.tryGetContext(CONTEXT_KEYS.region),
     publicAccount: node.tryGetContext(CONTEXT_KEYS.publicAccount),
+    holidayCalendar: node.tryGetContext(CONTEXT_KEYS.holidayCalendar),
   });
   if (!parsed.success) {
     throw new Error(`Invalid zwfw context: ${z.prettifyError(parsed.error)}`);
   }
-  return stageConfig(parsed.data);
+  return configOf(parsed.data);
 }
 
-export function stageConfig(context: z.infer<typeof contextSchema>): StageConfig {
-  const { stage } = context;
+/** The configuration of a stage from context values as CDK would hand them over (validated here too). */
+export function stageConfig(context: z.input<typeof contextSchema>): StageConfig {
+  return configOf(contextSchema.parse(context));
+}
+
+function configOf(context: z.output<typeof contextSchema>): StageConfig {
+  const { stage, holidayCalendar, ...rest } = context;
   return {
     ...SETTINGS[stage],
-    ...context,
+    ...rest,
+    stage,
+    holidayCalendar: JSON.stringify(holidayCalendar ?? holidayCalendarSchema.parse({})),
     privateStackName: `zwfw-${stage}-private`,
     publicStackName: `zwfw-${stage}-public`,
     eventBusName: `zwfw-${stage}-bus`,
