@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ENTERPRISES, DEMO_PERSONS } from '../../functions/auth-verify/registry-seed';
 import { type RunningHub, startHub } from '../../infra/local/hub';
@@ -81,7 +81,7 @@ describe('single sign-on and tokens through the local hub', () => {
     // Anyone can check the signature against the published key set.
     const jwks = await fetch(`http://127.0.0.1:${hub.port}/.well-known/jwks.json`);
     expect(jwks.status).toBe(200);
-    const { payload } = await jwtVerify(signedIn.accessToken, createLocalJWKSet(await jwks.json()));
+    const { payload } = await jwtVerify(signedIn.accessToken, createLocalJWKSet((await jwks.json()) as JSONWebKeySet));
     expect(payload.aud).toBe('app-citizen');
 
     const active = await introspect(signedIn.accessToken);
