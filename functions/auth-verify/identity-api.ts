@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
+import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher } from '../../shared/events';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { logger } from '../../shared/observability';
-import { internalError, toProblemResponse } from '../../shared/problem';
 import {
   type IdentityVerifiedDetail,
   identityVerifiedDetail,
@@ -75,18 +74,6 @@ export function createIdentityApi(deps: IdentityApiDependencies) {
 
 const identityEnv = z.object({ REGISTRY_TABLE: tableName, EVENT_BUS_NAME: requiredString });
 
-/** Builds once; a failed build (a secret not readable yet) is tried again on the next call. */
-function once<T>(build: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined;
-  return () => {
-    value ??= build().catch((error: unknown) => {
-      value = undefined;
-      throw error;
-    });
-    return value;
-  };
-}
-
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 const defaultApi = once(async () => {
   const aws = await import('../../shared/aws');
@@ -106,13 +93,8 @@ const defaultApi = once(async () => {
   });
 });
 
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  let api: Awaited<ReturnType<typeof defaultApi>>;
-  try {
-    api = await defaultApi();
-  } catch (error) {
-    logger.error('identity API not configured', error as Error);
-    return toProblemResponse(internalError());
-  }
-  return api(event, context);
-}
+export const handler = routedHandler({
+  name: 'identity API',
+  routes: { 'POST /v1/identity/verifications': 'verify' },
+  build: async () => ({ verify: await defaultApi() }),
+});

@@ -1,21 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { type AuthenticatedClient, loadClientRegistry, loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, positiveInt, requiredString, stageName, tableName } from '../../shared/config';
+import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher, type PublishEntry } from '../../shared/events';
 import { type HttpDependencyOverrides, type HttpLambdaHandler, httpHandler } from '../../shared/http';
 import { citizenIdSchema } from '../../shared/identifiers';
 import { maskName } from '../../shared/masking';
 import { logger } from '../../shared/observability';
-import {
-  forbidden,
-  internalError,
-  notFound,
-  Problem,
-  toProblemResponse,
-  unprocessable,
-} from '../../shared/problem';
+import { forbidden, notFound, Problem, unprocessable } from '../../shared/problem';
 import { secondFactorSchema } from './domain/assurance';
 import { introspectToken } from './domain/introspection';
 import { personNameSchema } from './domain/registry-record';
@@ -351,18 +344,6 @@ const tokensEnv = z
     message: 'TOKEN_SIGNING_KEY_ARN or HUB_SIGNING_KEY_FILE is required',
   });
 
-/** Builds once; a failed build (a secret not readable yet) is tried again on the next call. */
-function once<T>(build: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined;
-  return () => {
-    value ??= build().catch((error: unknown) => {
-      value = undefined;
-      throw error;
-    });
-    return value;
-  };
-}
-
 async function signerFromConfig(config: z.output<typeof tokensEnv>): Promise<TokenSigner> {
   if (config.HUB_SIGNING_KEY_FILE) return createLocalTokenSigner(config.HUB_SIGNING_KEY_FILE);
   const { KMSClient } = await import('@aws-sdk/client-kms');
@@ -425,15 +406,4 @@ const ROUTES = {
   'POST /v1/dev/sign-in': 'devSignIn',
 } as const satisfies Record<string, keyof TokensApi>;
 
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  const route = ROUTES[`${event.httpMethod} ${event.resource}` as keyof typeof ROUTES];
-  if (!route) return toProblemResponse(notFound('route-not-found', 'No such route.'));
-  let api: TokensApi;
-  try {
-    api = await defaultApi();
-  } catch (error) {
-    logger.error('tokens API not configured', error as Error);
-    return toProblemResponse(internalError());
-  }
-  return api[route](event, context);
-}
+export const handler = routedHandler({ name: 'tokens API', routes: ROUTES, build: defaultApi });

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
+import { once, routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { maskIdNumber, maskName } from '../../shared/masking';
-import { logger } from '../../shared/observability';
 import { hmacIdentifier } from '../../shared/pii';
-import { forbidden, internalError, notFound, toProblemResponse } from '../../shared/problem';
+import { forbidden, notFound } from '../../shared/problem';
 import { parseCaseId } from './domain/change';
 import { mayAccessRegion, type Pseudonymise, type RejectedCaseRecord, triageRecords } from './domain/ingest';
 import { MAX_RECORDS_PER_BATCH } from './domain/record';
@@ -123,50 +122,24 @@ export function createCaseApi(deps: CaseApiDependencies) {
 
 const apiEnv = z.object({ CASES_TABLE: tableName, STATS_TABLE: tableName, CASE_QUEUE_URL: requiredString });
 
-/** Builds once; a failed build (a secret not readable yet) is tried again on the next call. */
-function once<T>(build: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined;
-  return () => {
-    value ??= build().catch((error: unknown) => {
-      value = undefined;
-      throw error;
+export const handler = routedHandler({
+  name: 'case API',
+  routes: { 'POST /v1/cases:batch': 'ingest', 'GET /v1/cases/{caseId}': 'getCase' },
+  // Built on first use, so that importing the module (tests, synth) needs no environment.
+  build: async () => {
+    const aws = await import('../../shared/aws');
+    const config = loadConfig(apiEnv);
+    const queue = createChangeQueue({ sqs: aws.sqs, queueUrl: config.CASE_QUEUE_URL });
+    const store = createCaseStore({
+      doc: aws.documentClient,
+      casesTable: config.CASES_TABLE,
+      statsTable: config.STATS_TABLE,
     });
-    return value;
-  };
-}
-
-// Built on first use, so that importing the module (tests, synth) needs no environment.
-const defaultApi = once(async () => {
-  const aws = await import('../../shared/aws');
-  const config = loadConfig(apiEnv);
-  const queue = createChangeQueue({ sqs: aws.sqs, queueUrl: config.CASE_QUEUE_URL });
-  const store = createCaseStore({
-    doc: aws.documentClient,
-    casesTable: config.CASES_TABLE,
-    statsTable: config.STATS_TABLE,
-  });
-  return createCaseApi({
-    queue: () => queue,
-    store: () => store,
-    idHmacKey: once(() => loadIdHmacKey()),
-    clock: () => new Date(),
-  });
+    return createCaseApi({
+      queue: () => queue,
+      store: () => store,
+      idHmacKey: once(() => loadIdHmacKey()),
+      clock: () => new Date(),
+    });
+  },
 });
-
-const ROUTES = {
-  'POST /v1/cases:batch': 'ingest',
-  'GET /v1/cases/{caseId}': 'getCase',
-} as const;
-
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  const route = ROUTES[`${event.httpMethod} ${event.resource}` as keyof typeof ROUTES];
-  if (!route) return toProblemResponse(notFound('route-not-found', 'No such route.'));
-  let api: Awaited<ReturnType<typeof defaultApi>>;
-  try {
-    api = await defaultApi();
-  } catch (error) {
-    logger.error('case API not configured', error as Error);
-    return toProblemResponse(internalError());
-  }
-  return api[route](event, context);
-}

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { loadConfig, positiveInt, requiredString, tableName } from '../../shared/config';
+import { once } from '../../shared/entry';
 import { createEventPublisher } from '../../shared/events';
 import { sqsBatchConsumer } from '../../shared/sqs-consumer';
 import { type ChangeProcessorDependencies, processChanges } from './change-processor';
@@ -25,8 +26,6 @@ const consumerEnv = z.object({
   HOLIDAY_CALENDAR: holidayCalendarEnv,
 });
 
-let dependencies: Promise<ChangeProcessorDependencies> | undefined;
-
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 async function buildDependencies(): Promise<ChangeProcessorDependencies> {
   const aws = await import('../../shared/aws');
@@ -48,15 +47,13 @@ async function buildDependencies(): Promise<ChangeProcessorDependencies> {
   };
 }
 
+const dependencies = once(buildDependencies);
+
 export const handler = sqsBatchConsumer({
   schema: caseChangeMessageSchema,
   processBatch: async (items, { logger, metrics }) => {
-    dependencies ??= buildDependencies().catch((error: unknown) => {
-      dependencies = undefined;
-      throw error;
-    });
     const report = await processChanges(
-      await dependencies,
+      await dependencies(),
       items.map((item) => ({ messageId: item.messageId, change: item.body })),
     );
     metrics.addMetric('CaseChangesApplied', MetricUnit.Count, report.applied);

@@ -1,10 +1,9 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { loadConfig, tableName } from '../../shared/config';
+import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { implementationCodeSchema } from '../../shared/identifiers';
-import { logger } from '../../shared/observability';
-import { forbidden, internalError, notFound, toProblemResponse } from '../../shared/problem';
+import { forbidden, notFound } from '../../shared/problem';
 import { type CatalogueStore, createCatalogueStore, type StoredCatalogueItem } from './catalogue-store';
 import { catalogueEntrySchema, mayWriteItem, ownerOf } from './domain/catalogue';
 
@@ -97,8 +96,6 @@ export function createItemsApi(deps: ItemsApiDependencies) {
 
 const itemsEnv = z.object({ CATALOGUE_TABLE: tableName });
 
-let defaultApi: Promise<ReturnType<typeof createItemsApi>> | undefined;
-
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 async function buildApi(): Promise<ReturnType<typeof createItemsApi>> {
   const aws = await import('../../shared/aws');
@@ -112,19 +109,4 @@ const ROUTES = {
   'GET /v1/items/{code}': 'getItem',
 } as const;
 
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  const route = ROUTES[`${event.httpMethod} ${event.resource}` as keyof typeof ROUTES];
-  if (!route) return toProblemResponse(notFound('route-not-found', 'No such route.'));
-  let api: ReturnType<typeof createItemsApi>;
-  try {
-    defaultApi ??= buildApi().catch((error: unknown) => {
-      defaultApi = undefined;
-      throw error;
-    });
-    api = await defaultApi;
-  } catch (error) {
-    logger.error('items API not configured', error as Error);
-    return toProblemResponse(internalError());
-  }
-  return api[route](event, context);
-}
+export const handler = routedHandler({ name: 'items API', routes: ROUTES, build: buildApi });

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { AssessmentPublishedV1 } from '../../events/assessment-published.v1';
 import { loadConfig, positiveInt, requiredString, tableName } from '../../shared/config';
+import { once } from '../../shared/entry';
 import { createEventPublisher, type EventPublisher } from '../../shared/events';
 import { logger, metrics } from '../../shared/observability';
 import { calendarDaySchema, type Day, isCalendarDay } from './domain/calendar';
@@ -201,8 +202,6 @@ const rollupEnv = z.object({
   EVENT_BUS_NAME: requiredString,
 });
 
-let defaultDependencies: Promise<Omit<RollupDependencies, 'correlationId'>> | undefined;
-
 // Built on first use, so that importing the module (tests, synth, the CLI) needs no environment.
 async function buildDependencies(): Promise<Omit<RollupDependencies, 'correlationId'>> {
   const aws = await import('../../shared/aws');
@@ -224,6 +223,8 @@ async function buildDependencies(): Promise<Omit<RollupDependencies, 'correlatio
   };
 }
 
+const defaultDependencies = once(buildDependencies);
+
 export async function handler(event: unknown, context: Context): Promise<{ periods: PeriodReport[] }> {
   const parsed = rollupInputSchema.safeParse(event ?? {});
   if (!parsed.success) {
@@ -231,11 +232,7 @@ export async function handler(event: unknown, context: Context): Promise<{ perio
     const paths = parsed.error.issues.map((issue) => issue.path.join('.') || '(input)');
     throw new Error(`Invalid rollup input: ${[...new Set(paths)].join(', ')}`);
   }
-  defaultDependencies ??= buildDependencies().catch((error: unknown) => {
-    defaultDependencies = undefined;
-    throw error;
-  });
-  const deps = { ...(await defaultDependencies), correlationId: context.awsRequestId ?? randomUUID() };
+  const deps = { ...(await defaultDependencies()), correlationId: context.awsRequestId ?? randomUUID() };
   const periods = await runRollup(deps, parsed.data);
   for (const report of periods) {
     logger.info('assessment published', {

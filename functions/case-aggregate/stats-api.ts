@@ -1,11 +1,10 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { AuthenticatedClient } from '../../shared/client-registry';
 import { loadConfig, positiveInt, tableName } from '../../shared/config';
+import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { creditCodeSchema, implementationCodeSchema } from '../../shared/identifiers';
-import { logger } from '../../shared/observability';
-import { forbidden, internalError, notFound, toProblemResponse } from '../../shared/problem';
+import { forbidden, notFound } from '../../shared/problem';
 import { provinceOf, regionCodeSchema } from '../../shared/regions';
 import { calendarDaySchema, type Day, isCalendarDay } from './domain/calendar';
 import { mayAccessRegion } from './domain/ingest';
@@ -225,8 +224,6 @@ export function createStatsApi(deps: StatsApiDependencies) {
 
 const statsEnv = z.object({ STATS_TABLE: tableName, STATS_SHARDS: positiveInt(8) });
 
-let defaultApi: Promise<ReturnType<typeof createStatsApi>> | undefined;
-
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 async function buildDefaultApi(): Promise<ReturnType<typeof createStatsApi>> {
   const aws = await import('../../shared/aws');
@@ -244,19 +241,4 @@ const ROUTES = {
   'GET /v1/assessments/{period}': 'assessment',
 } as const;
 
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  const route = ROUTES[`${event.httpMethod} ${event.resource}` as keyof typeof ROUTES];
-  if (!route) return toProblemResponse(notFound('route-not-found', 'No such route.'));
-  let api: ReturnType<typeof createStatsApi>;
-  try {
-    defaultApi ??= buildDefaultApi().catch((error: unknown) => {
-      defaultApi = undefined;
-      throw error;
-    });
-    api = await defaultApi;
-  } catch (error) {
-    logger.error('stats API not configured', error as Error);
-    return toProblemResponse(internalError());
-  }
-  return api[route](event, context);
-}
+export const handler = routedHandler({ name: 'stats API', routes: ROUTES, build: buildDefaultApi });
