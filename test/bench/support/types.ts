@@ -1,0 +1,81 @@
+import type { RunningHub } from '../../../infra/local/hub';
+
+/**
+ * The contract between `npm run bench` (run.ts) and each `test/bench/*.bench.ts`. A benchmark never asserts a
+ * timing: it reports RATIOS of a subject's rate to a baseline measured in the same run on the same machine,
+ * with both raw rates beside them, because only a ratio means something across machines.
+ */
+
+export interface BenchContext {
+  /** One progress line on stderr, prefixed with the benchmark's name. */
+  progress(message: string): void;
+  /** The local hub shared by every benchmark of the run, started on first use and stopped by the runner. */
+  hub(): Promise<RunningHub>;
+}
+
+/** A median rate over rounds of the same measurement. */
+export interface Rate {
+  /** What was measured, e.g. `jose.jwtVerify in process`. */
+  label: string;
+  /** What one operation is, e.g. `tokens`, `changes`, `items`. */
+  unit: string;
+  /** Median over the rounds. */
+  perSecond: number;
+  /** Each round's rate, in the order measured. */
+  rounds: number[];
+  /** Operations per round and how they were driven (concurrency, batch size…). */
+  method: string;
+}
+
+export interface Figure {
+  name: string;
+  subject: Rate;
+  baseline: Rate;
+  /** subject.perSecond / baseline.perSecond */
+  ratio: number;
+  /** The ratio the design aims for, when it states one; `met` is informative only, never a test. */
+  goal?: { atLeast: number; met: boolean };
+  notes?: string[];
+}
+
+/**
+ * A figure this run could not measure: `skipped` when its subject does not exist yet, `failed` when measuring
+ * it threw (the benchmark's other figures still stand).
+ */
+export interface UnmeasuredFigure {
+  name: string;
+  status: 'skipped' | 'failed';
+  reason: string;
+}
+
+export type BenchOutcome =
+  | { status: 'ok'; figures: Figure[]; unmeasured?: UnmeasuredFigure[]; notes?: string[] }
+  | { status: 'skipped'; reason: string };
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(context: BenchContext): Promise<BenchOutcome>;
+}
+
+export const skipped = (reason: string): BenchOutcome => ({ status: 'skipped', reason });
+
+/** A figure from two rates, with its goal evaluated. */
+export function figure(
+  name: string,
+  subject: Rate,
+  baseline: Rate,
+  options: { goalAtLeast?: number; notes?: string[] } = {},
+): Figure {
+  const ratio = subject.perSecond / baseline.perSecond;
+  return {
+    name,
+    subject,
+    baseline,
+    ratio,
+    ...(options.goalAtLeast === undefined
+      ? {}
+      : { goal: { atLeast: options.goalAtLeast, met: ratio >= options.goalAtLeast } }),
+    ...(options.notes ? { notes: options.notes } : {}),
+  };
+}
