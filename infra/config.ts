@@ -32,6 +32,7 @@ const contextSchema = z.object({
    */
   holidayCalendar: z
     .unknown()
+    .optional()
     .transform((value, ctx) => {
       if (typeof value !== 'string') return value;
       try {

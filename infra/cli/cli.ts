@@ -1,3 +1,5 @@
+import { ITEMS_LOAD_HELP, ITEMS_SEED_HELP, itemsLoad, itemsSeed } from './commands/items';
+import { ROLLUP_HELP, rollupCommand } from './commands/rollup';
 import { CliError, UsageError } from './errors';
 import { LOAD_HELP, registryLoad, registrySeed, SEED_HELP } from './registry-commands';
 
@@ -33,6 +35,24 @@ const COMMANDS: readonly Command[] = [
     summary: 'write a synthetic registry of generated valid identities, plus the demo identities',
     help: SEED_HELP,
     run: registrySeed,
+  },
+  {
+    words: ['items', 'load'],
+    summary: 'load an item catalogue (事项实施清单) CSV, with a progress bar',
+    help: ITEMS_LOAD_HELP,
+    run: itemsLoad,
+  },
+  {
+    words: ['items', 'seed'],
+    summary: 'write a synthetic item catalogue for all 32 regions (optionally as a loadable CSV)',
+    help: ITEMS_SEED_HELP,
+    run: itemsSeed,
+  },
+  {
+    words: ['rollup'],
+    summary: 'roll a range of days (and their months) into assessments: backfill of the daily rollup',
+    help: ROLLUP_HELP,
+    run: rollupCommand,
   },
 ];
 

@@ -1,10 +1,23 @@
 import { Duration } from 'aws-cdk-lib';
+import { AttributeType, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DUE_INDEX } from '../../functions/case-aggregate/store';
+import type { StageConfig } from '../config';
 import { HubFunction } from './hub-function';
 import type { HubRestApi } from './hub-rest-api';
+import { HubSchedule } from './hub-schedule';
 import { HubTable } from './hub-table';
+import { acknowledgeNag, nagArnReference } from './nag';
 import type { HubPlatform } from './platform';
 import { SqsConsumer } from './sqs-consumer';
 
@@ -14,19 +27,35 @@ export interface CaseAggregationProps {
 }
 
 const SERVICE_NAME = 'case-aggregate';
+/** Where the rollup writes its snapshots (functions/case-aggregate/snapshot.ts, `snapshotKeysOf`). */
+export const ASSESSMENTS_PREFIX = 'assessments/';
+/** Daily at 00:30 Asia/Shanghai: yesterday has ended, and the overdue counts land before the 01:00 rollup. */
+export const OVERDUE_SWEEP_SCHEDULE = 'cron(30 0 * * ? *)';
+/** Daily at 01:00 Asia/Shanghai (issue 4): rolls yesterday and re-rolls its month. */
+export const DAILY_ROLLUP_SCHEDULE = 'cron(0 1 * * ? *)';
 
 /**
- * Case aggregation (办件汇聚), first slice: `POST /v1/cases:batch` validates and enqueues, the ingest
- * consumer applies status changes exactly once with their statistics increments, `GET /v1/cases/{caseId}`
- * reads a case. Owns the cases and stats tables, the ingest queue and its key.
+ * Case aggregation (办件汇聚): `POST /v1/cases:batch` validates and enqueues, the ingest consumer applies
+ * status changes exactly once with their statistics increments, `GET /v1/cases/{caseId}` reads a case; the item
+ * catalogue (`/v1/items/{code}`), the daily overdue sweep, the daily rollup into assessments (S3 snapshots,
+ * AssessmentPublished) and the statistics queries (`/v1/stats`, `/v1/assessments/{period}`). Owns the cases,
+ * stats and catalogue tables, the ingest queue, the assessments bucket and their key.
  */
 export class CaseAggregation extends Construct {
   readonly key: Key;
   readonly casesTable: HubTable;
   readonly statsTable: HubTable;
+  readonly catalogueTable: HubTable;
+  readonly assessmentsBucket: Bucket;
   readonly apiFunction: HubFunction;
   readonly ingestFunction: HubFunction;
+  readonly itemsFunction: HubFunction;
+  readonly statsFunction: HubFunction;
+  readonly sweepFunction: HubFunction;
+  readonly rollupFunction: HubFunction;
   readonly ingest: SqsConsumer;
+  readonly sweepSchedule: HubSchedule;
+  readonly rollupSchedule: HubSchedule;
 
   constructor(scope: Construct, id: string, props: CaseAggregationProps) {
     super(scope, id);
@@ -40,7 +69,17 @@ export class CaseAggregation extends Construct {
     });
     // gsi1 serves the applicant's own cases (用户空间) by id HMAC.
     this.casesTable = new HubTable(this, 'CasesTable', { config, encryptionKey: this.key, gsi1: true });
+    // Sparse: only cases awaiting the overdue sweep carry its keys, so the sweep reads the newly due, not all.
+    this.casesTable.addGlobalSecondaryIndex({
+      indexName: DUE_INDEX.indexName,
+      partitionKey: { name: DUE_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: DUE_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
     this.statsTable = new HubTable(this, 'StatsTable', { config, encryptionKey: this.key });
+    // Reference data (事项实施清单), read and written by key only.
+    this.catalogueTable = new HubTable(this, 'CatalogueTable', { config, encryptionKey: this.key });
+    this.assessmentsBucket = this.createAssessmentsBucket(config);
 
     this.apiFunction = new HubFunction(this, 'ApiFunction', {
       platform,
@@ -90,6 +129,154 @@ export class CaseAggregation extends Construct {
 
     props.api.addRoute('POST', '/v1/cases:batch', this.apiFunction);
     props.api.addRoute('GET', '/v1/cases/{caseId}', this.apiFunction);
+
+    this.itemsFunction = this.createItemsApi(platform, props.api);
+    this.statsFunction = this.createStatsApi(platform, props.api);
+    this.sweepFunction = this.createOverdueSweep(platform);
+    this.rollupFunction = this.createRollup(platform);
+    // Working days are judged wherever a due day is computed: by the consumer on each change, by the sweep.
+    for (const fn of [this.ingestFunction, this.sweepFunction])
+      fn.addEnvironment('HOLIDAY_CALENDAR', config.holidayCalendar);
+
+    this.sweepSchedule = new HubSchedule(this, 'OverdueSweepSchedule', {
+      config,
+      encryptionKey: this.key,
+      alarmTopic: platform.alarmTopic,
+      purpose: 'overdue-sweep',
+      impact:
+        "The daily overdue sweep failed after its retries: cases that passed their due day yesterday are not counted overdue until the sweep runs again (any later run counts them, none twice), and yesterday's assessment lacks them until its day is rolled up again.",
+      expression: OVERDUE_SWEEP_SCHEDULE,
+      target: this.sweepFunction,
+      input: {},
+    });
+    this.rollupSchedule = new HubSchedule(this, 'DailyRollupSchedule', {
+      config,
+      encryptionKey: this.key,
+      alarmTopic: platform.alarmTopic,
+      purpose: 'daily-rollup',
+      impact:
+        "The daily rollup failed after its retries: yesterday's assessment and its month's were not published (no snapshots, no AssessmentPublished) until `npm run hub -- rollup` backfills them.",
+      expression: DAILY_ROLLUP_SCHEDULE,
+      target: this.rollupFunction,
+    });
+  }
+
+  /** `PUT /v1/items/{code}` (items:write, the owning platform) and `GET /v1/items/{code}` (cases:read). */
+  private createItemsApi(platform: HubPlatform, api: HubRestApi): HubFunction {
+    const fn = new HubFunction(this, 'ItemsFunction', {
+      platform,
+      entry: 'functions/case-aggregate/items-api.ts',
+      serviceName: SERVICE_NAME,
+      description: 'Item catalogue (事项实施清单): PUT and GET /v1/items/{code}',
+      memorySize: 512,
+    });
+    fn.bindTable(this.catalogueTable, 'CATALOGUE_TABLE', 'readWrite');
+    bindHttpStack(fn, platform);
+    api.addRoute('PUT', '/v1/items/{code}', fn);
+    api.addRoute('GET', '/v1/items/{code}', fn);
+    return fn;
+  }
+
+  /** `GET /v1/stats` and `GET /v1/assessments/{period}`: rollups and buckets, read only. */
+  private createStatsApi(platform: HubPlatform, api: HubRestApi): HubFunction {
+    const fn = new HubFunction(this, 'StatsFunction', {
+      platform,
+      entry: 'functions/case-aggregate/stats-api.ts',
+      serviceName: SERVICE_NAME,
+      description: 'Statistics and assessment queries: GET /v1/stats, GET /v1/assessments/{period}',
+      // A year of days never rolled up is read from buckets, 32 × shards Queries a day; API Gateway stops at 29 s.
+      timeout: Duration.seconds(28),
+      memorySize: 1024,
+    });
+    fn.bindTable(this.statsTable, 'STATS_TABLE', 'read');
+    fn.addEnvironment('STATS_SHARDS', String(platform.config.statsShards));
+    bindHttpStack(fn, platform);
+    api.addRoute('GET', '/v1/stats', fn);
+    api.addRoute('GET', '/v1/assessments/{period}', fn);
+    return fn;
+  }
+
+  private createOverdueSweep(platform: HubPlatform): HubFunction {
+    const fn = new HubFunction(this, 'OverdueSweepFunction', {
+      platform,
+      entry: 'functions/case-aggregate/sweep.ts',
+      serviceName: SERVICE_NAME,
+      description:
+        'Daily overdue sweep: counts cases that passed their due day, exactly once, from the due index',
+      timeout: Duration.minutes(10),
+      memorySize: 512,
+    });
+    fn.bindTable(this.casesTable, 'CASES_TABLE', 'readWrite').bindTable(
+      this.statsTable,
+      'STATS_TABLE',
+      'readWrite',
+    );
+    fn.addEnvironment('STATS_SHARDS', String(platform.config.statsShards));
+    return fn;
+  }
+
+  private createRollup(platform: HubPlatform): HubFunction {
+    const fn = new HubFunction(this, 'RollupFunction', {
+      platform,
+      entry: 'functions/case-aggregate/rollup.ts',
+      serviceName: SERVICE_NAME,
+      description:
+        'Daily rollup of the statistics buckets into day and month assessments: S3 snapshots, AssessmentPublished',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+    });
+    fn.bindTable(this.statsTable, 'STATS_TABLE', 'readWrite').bindEventBus(
+      platform.eventBus,
+      'EVENT_BUS_NAME',
+    );
+    fn.addEnvironment('STATS_SHARDS', String(platform.config.statsShards));
+    fn.addEnvironment('ASSESSMENTS_BUCKET', this.assessmentsBucket.bucketName);
+    // Puts snapshots under assessments/ and nothing else: no read, no delete, no other prefix.
+    const objects = this.assessmentsBucket.arnForObjects(`${ASSESSMENTS_PREFIX}*`);
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    // An SSE-KMS put with a bucket key asks KMS for a data key, nothing more.
+    this.key.grant(fn, 'kms:GenerateDataKey');
+    acknowledgeNag(
+      fn.serviceRole,
+      'IAM5',
+      `s3:PutObject of assessment snapshots only: the wildcard is confined to the ${ASSESSMENTS_PREFIX} prefix of the one assessments bucket.`,
+      `Resource::${nagArnReference(this.assessmentsBucket.node.defaultChild as CfnBucket)}/${ASSESSMENTS_PREFIX}*`,
+    );
+    return fn;
+  }
+
+  /**
+   * The assessment snapshots (JSON, CSV): national statistics, no personal data, but the record of what was
+   * published. Versioned so an overwritten period keeps its earlier publications; access-logged like the public
+   * snapshot bucket.
+   */
+  private createAssessmentsBucket(config: StageConfig): Bucket {
+    const accessLogs = new Bucket(this, 'AccessLogsBucket', {
+      // The access-log delivery service writes only to SSE-S3 buckets.
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      // Log delivery is granted by bucket policy (cdk.json: serverAccessLogsUseBucketPolicy), so ACLs stay off.
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: config.removalPolicy,
+    });
+    acknowledgeNag(
+      accessLogs,
+      'S1',
+      'This bucket is the server access log destination; logging it into itself would loop.',
+    );
+    return new Bucket(this, 'AssessmentsBucket', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'assessments/',
+      removalPolicy: config.removalPolicy,
+    });
   }
 
   get ingestQueue(): Queue {
@@ -115,4 +302,11 @@ export class CaseAggregation extends Construct {
       for (const [name, value] of Object.entries(environment)) fn.addEnvironment(name, value);
     }
   }
+}
+
+/** What every function behind the signed HTTP stack (shared/http.ts) reads: nonces, idempotency, the client registry. */
+function bindHttpStack(fn: HubFunction, platform: HubPlatform): void {
+  fn.bindTable(platform.noncesTable, 'NONCES_TABLE', 'readWrite')
+    .bindTable(platform.idempotencyTable, 'IDEMPOTENCY_TABLE', 'readWrite')
+    .bindSecretRead(platform.clientsSecret, 'HUB_CLIENTS_SECRET_ID');
 }

@@ -49,6 +49,8 @@ export class PrivateCloudStack extends Stack {
       ApiUrl: this.api.url,
       CasesTableName: cases.casesTable.tableName,
       StatsTableName: cases.statsTable.tableName,
+      CatalogueTableName: cases.catalogueTable.tableName,
+      AssessmentsBucketName: cases.assessmentsBucket.bucketName,
       CaseQueueUrl: cases.ingestQueue.queueUrl,
       CaseDlqUrl: cases.ingestDeadLetterQueue.queueUrl,
       EventBusName: this.platform.eventBus.eventBusName,

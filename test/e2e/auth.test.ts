@@ -81,7 +81,10 @@ describe('single sign-on and tokens through the local hub', () => {
     // Anyone can check the signature against the published key set.
     const jwks = await fetch(`http://127.0.0.1:${hub.port}/.well-known/jwks.json`);
     expect(jwks.status).toBe(200);
-    const { payload } = await jwtVerify(signedIn.accessToken, createLocalJWKSet((await jwks.json()) as JSONWebKeySet));
+    const { payload } = await jwtVerify(
+      signedIn.accessToken,
+      createLocalJWKSet((await jwks.json()) as JSONWebKeySet),
+    );
     expect(payload.aud).toBe('app-citizen');
 
     const active = await introspect(signedIn.accessToken);

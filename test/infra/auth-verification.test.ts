@@ -1,16 +1,8 @@
-import { CfnElement, Stack } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KIND_TAG, RATE_LIMITS } from '../../infra/rate-limits';
 import { CLIENT_KINDS } from '../../shared/client-registry';
-import {
-  type CfnResource,
-  type CfnTemplate,
-  onlyResource,
-  propertyAt,
-  referencedLogicalId,
-  resourcesOfType,
-} from './policies';
+import { type CfnTemplate, onlyResource, propertyAt, referencedLogicalId, resourcesOfType } from './policies';
+import { logicalIdOf, routesOf, statementsOfRole } from './queries';
 import { NO_BUNDLING, type SynthesisedHub, synthHub } from './synth';
 
 // Resources and settings only: esbuild is skipped.
@@ -29,29 +21,6 @@ afterAll(() => {
   staging?.cleanUp();
 });
 
-/** `METHOD /full/path` of every API method of a template. */
-function routesOf(t: CfnTemplate): Map<string, CfnResource> {
-  const resources = Object.fromEntries(resourcesOfType(t, 'AWS::ApiGateway::Resource'));
-  const fullPath = (resourceId: string | undefined): string => {
-    const resource = resourceId ? resources[resourceId] : undefined;
-    if (!resource) return '';
-    return `${fullPath(referencedLogicalId(resource.Properties?.ParentId))}/${resource.Properties?.PathPart}`;
-  };
-  return new Map(
-    resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, method]) => [
-      `${propertyAt(method, 'HttpMethod')} ${fullPath(referencedLogicalId(propertyAt(method, 'ResourceId')))}`,
-      method,
-    ]),
-  );
-}
-
-/** The logical id of a construct's CloudFormation resource. */
-const logicalIdOf = (construct: IConstruct): string => {
-  const resource = construct instanceof CfnElement ? construct : construct.node.defaultChild;
-  if (!(resource instanceof CfnElement))
-    throw new Error(`${construct.node.path} has no CloudFormation resource`);
-  return Stack.of(resource).resolve(resource.logicalId) as string;
-};
 const auth = () => dev.privateCloud.authVerification;
 
 describe('the client authorizer', () => {
@@ -94,14 +63,7 @@ describe('the client authorizer', () => {
 
   it('reads only the client registry secret', () => {
     const roleId = logicalIdOf(auth().authorizerFunction.serviceRole);
-    const actions = resourcesOfType(template, 'AWS::IAM::Policy')
-      .filter(([, policy]) =>
-        (propertyAt<unknown[]>(policy, 'Roles') ?? []).some((role) => referencedLogicalId(role) === roleId),
-      )
-      .flatMap(
-        ([, policy]) => propertyAt<{ Action: string | string[] }[]>(policy, 'PolicyDocument.Statement') ?? [],
-      )
-      .flatMap((statement) => [statement.Action].flat());
+    const actions = statementsOfRole(template, roleId).flatMap((statement) => [statement.Action].flat());
     expect(
       actions.filter((action) => !action.startsWith('logs:') && !action.startsWith('xray:')).sort(),
     ).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);

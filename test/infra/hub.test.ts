@@ -35,13 +35,17 @@ describe('what the policies are checking', () => {
   // Guards against policies passing because the resources they check went missing.
   it('the private cloud has the case aggregation and auth verification slices', () => {
     const count = (type: string) => resourcesOfType(templates.private, type).length;
-    expect(count('AWS::SQS::Queue')).toBe(2);
-    expect(count('AWS::DynamoDB::Table')).toBe(6);
-    expect(count('AWS::Lambda::Function')).toBe(5);
+    // Ingest queue and its DLQ, one DLQ per schedule (overdue sweep, daily rollup).
+    expect(count('AWS::SQS::Queue')).toBe(4);
+    expect(count('AWS::DynamoDB::Table')).toBe(7);
+    expect(count('AWS::Lambda::Function')).toBe(9);
+    expect(count('AWS::Scheduler::Schedule')).toBe(2);
+    // The assessments bucket and its access-log bucket.
+    expect(count('AWS::S3::Bucket')).toBe(2);
     expect(count('AWS::ApiGateway::Authorizer')).toBe(1);
     expect(count('AWS::ApiGateway::UsagePlan')).toBe(4);
     expect(count('AWS::Lambda::EventSourceMapping')).toBe(1);
-    expect(count('AWS::CloudWatch::Alarm')).toBe(1);
+    expect(count('AWS::CloudWatch::Alarm')).toBe(3);
   });
 
   it('the public cloud forwards events through a rule with a dead-letter queue', () => {
@@ -68,9 +72,11 @@ describe('private cloud wiring', () => {
     expect(Object.keys(template().Outputs ?? {}).sort()).toEqual(
       [
         'ApiUrl',
+        'AssessmentsBucketName',
         'CaseDlqUrl',
         'CaseQueueUrl',
         'CasesTableName',
+        'CatalogueTableName',
         'EventBusName',
         'IdempotencyTableName',
         'NoncesTableName',
@@ -90,7 +96,7 @@ describe('private cloud wiring', () => {
       return `${fullPath(parent)}/${resource.Properties?.PathPart}`;
     };
     const functionOf = (method: CfnResource) =>
-      /"(CaseAggregationApiFunction|AuthVerificationTokensFunction|AuthVerificationIdentityFunction)/.exec(
+      /"(CaseAggregation(?:Api|Items|Stats)Function|AuthVerificationTokensFunction|AuthVerificationIdentityFunction)/.exec(
         JSON.stringify(propertyAt(method, 'Integration.Uri')),
       )?.[1];
     const routes = resourcesOfType(template(), 'AWS::ApiGateway::Method').map(([, method]) => ({
@@ -103,6 +109,10 @@ describe('private cloud wiring', () => {
       [
         proxyTo('POST /v1/cases:batch', 'CaseAggregationApiFunction'),
         proxyTo('GET /v1/cases/{caseId}', 'CaseAggregationApiFunction'),
+        proxyTo('PUT /v1/items/{code}', 'CaseAggregationItemsFunction'),
+        proxyTo('GET /v1/items/{code}', 'CaseAggregationItemsFunction'),
+        proxyTo('GET /v1/stats', 'CaseAggregationStatsFunction'),
+        proxyTo('GET /v1/assessments/{period}', 'CaseAggregationStatsFunction'),
         proxyTo('POST /v1/tickets/validate', 'AuthVerificationTokensFunction'),
         proxyTo('POST /v1/tokens/introspect', 'AuthVerificationTokensFunction'),
         proxyTo('POST /v1/tokens/revoke', 'AuthVerificationTokensFunction'),
@@ -141,11 +151,17 @@ describe('private cloud wiring', () => {
       expect(variables).toMatchObject({ HUB_STAGE: 'dev', POWERTOOLS_METRICS_NAMESPACE: 'zwfw-hub' });
     }
     const ofService = (service: string) => functions.filter((v) => v.POWERTOOLS_SERVICE_NAME === service);
-    expect(ofService('case-aggregate')).toHaveLength(2);
-    for (const variables of ofService('case-aggregate')) {
+    expect(ofService('case-aggregate')).toHaveLength(6);
+    // The API and the consumer share one capability schema; the later functions get what theirs names.
+    const caseQueueUsers = ofService('case-aggregate').filter((v) => 'CASE_QUEUE_URL' in v);
+    expect(caseQueueUsers).toHaveLength(2);
+    for (const variables of caseQueueUsers) {
       expect(Object.keys(variables)).toEqual(
         expect.arrayContaining(['CASES_TABLE', 'STATS_TABLE', 'CASE_QUEUE_URL', 'STATS_SHARDS']),
       );
+      expect(variables).toMatchObject({ STATS_SHARDS: '8' });
+    }
+    for (const variables of ofService('case-aggregate').filter((v) => 'STATS_TABLE' in v)) {
       expect(variables).toMatchObject({ STATS_SHARDS: '8' });
     }
     expect(ofService('auth-verify')).toHaveLength(3);
@@ -168,7 +184,7 @@ describe('private cloud wiring', () => {
       (propertyAt<{ AttributeName: string }[]>(table, 'KeySchema') ?? [])
         .map((key) => key.AttributeName)
         .join(',');
-    expect(tables.map(keyNames).sort()).toEqual(['id', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk']);
+    expect(tables.map(keyNames).sort()).toEqual(['id', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk']);
     const idempotency = tables.find((table) => keyNames(table) === 'id');
     expect(propertyAt(idempotency, 'TimeToLiveSpecification')).toEqual({
       AttributeName: 'expiration',

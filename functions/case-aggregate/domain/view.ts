@@ -1,4 +1,5 @@
 import { type CaseRecord, currentStatus } from './case';
+import { countedOverdueDay } from './overdue';
 
 /**
  * What `GET /v1/cases/{caseId}` answers: the case, its history and its conflicts. The applicant appears
@@ -19,6 +20,10 @@ export function toCaseView(record: CaseRecord) {
     promisedDays: record.promisedDays,
     statutoryDays: record.statutoryDays,
     status: currentStatus(record),
+    /** The last day of the promised limit (working days, Asia/Shanghai): closed on or before it is on time. */
+    dueDay: record.due?.day ?? null,
+    /** The day the case counts as overdue in (due day + 1), once the daily sweep has counted it; else null. */
+    overdueDay: countedOverdueDay(record) ?? null,
     timeline: record.timeline.map(({ status, at, changeId, receivedAt }) => ({
       status,
       at,

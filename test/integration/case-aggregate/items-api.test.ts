@@ -22,7 +22,7 @@ const dynamo = localDynamo();
 const tables = scratchTables(dynamo.client);
 const NOW = new Date('2026-11-21T10:00:00+08:00');
 const MINISTRY_DEPARTMENT = '11100000000013338W';
-/** Clients granted items:write here; the dev registry does not grant it yet. */
+/** The clients holding items:write in this test's registry, whatever the dev registry grants. */
 const WRITERS = new Set(['region-330000', 'region-440000', 'ministry-mps', 'issuer-330000-amr']);
 
 let registry: ClientRegistry;
@@ -33,7 +33,10 @@ beforeAll(async () => {
   const dev = JSON.parse(
     await readFile(join(import.meta.dirname, '../../../infra/local/clients.dev.json'), 'utf8'),
   ) as { clients: { clientId: string; scopes: string[] }[] };
-  for (const client of dev.clients) if (WRITERS.has(client.clientId)) client.scopes.push('items:write');
+  for (const client of dev.clients) {
+    client.scopes = client.scopes.filter((scope) => scope !== 'items:write');
+    if (WRITERS.has(client.clientId)) client.scopes.push('items:write');
+  }
   registry = ClientRegistry.parse(dev);
   const [nonces, idempotency, catalogue] = await Promise.all([
     tables.create('nonces'),

@@ -1,0 +1,53 @@
+import { CfnElement, Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import {
+  type CfnResource,
+  type CfnTemplate,
+  propertyAt,
+  referencedLogicalId,
+  resourcesOfType,
+} from './policies';
+
+/** Questions the infra tests ask of a synthesised template: routes, logical ids, what a role may do. */
+
+/** `METHOD /full/path` of every API method of a template. */
+export function routesOf(t: CfnTemplate): Map<string, CfnResource> {
+  const resources = Object.fromEntries(resourcesOfType(t, 'AWS::ApiGateway::Resource'));
+  const fullPath = (resourceId: string | undefined): string => {
+    const resource = resourceId ? resources[resourceId] : undefined;
+    if (!resource) return '';
+    return `${fullPath(referencedLogicalId(resource.Properties?.ParentId))}/${resource.Properties?.PathPart}`;
+  };
+  return new Map(
+    resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, method]) => [
+      `${propertyAt(method, 'HttpMethod')} ${fullPath(referencedLogicalId(propertyAt(method, 'ResourceId')))}`,
+      method,
+    ]),
+  );
+}
+
+/** The logical id of a construct's CloudFormation resource. */
+export const logicalIdOf = (construct: IConstruct): string => {
+  const resource = construct instanceof CfnElement ? construct : construct.node.defaultChild;
+  if (!(resource instanceof CfnElement))
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return Stack.of(resource).resolve(resource.logicalId) as string;
+};
+
+export interface PolicyStatementJson {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: unknown;
+}
+
+/** Every statement of the IAM policies attached to one role. */
+export function statementsOfRole(t: CfnTemplate, roleLogicalId: string): PolicyStatementJson[] {
+  return resourcesOfType(t, 'AWS::IAM::Policy')
+    .filter(([, policy]) =>
+      (propertyAt<unknown[]>(policy, 'Roles') ?? []).some(
+        (role) => referencedLogicalId(role) === roleLogicalId,
+      ),
+    )
+    .flatMap(([, policy]) => propertyAt<PolicyStatementJson[]>(policy, 'PolicyDocument.Statement') ?? []);
+}
