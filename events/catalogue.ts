@@ -1,9 +1,13 @@
 import type { z } from 'zod';
 import { assessmentPublishedV1 } from './assessment-published.v1';
+import { badReviewOpenedV1 } from './bad-review-opened.v1';
 import { caseReceivedV1 } from './case-received.v1';
 import { caseStatusChangedV1 } from './case-status-changed.v1';
 import type { EventEnvelope } from './envelope';
+import { evaluationReceivedV1 } from './evaluation-received.v1';
 import { identityVerifiedV1 } from './identity-verified.v1';
+import { rectificationOverdueV1 } from './rectification-overdue.v1';
+import { rectificationTransitionedV1 } from './rectification-transitioned.v1';
 import { ticketIssuedV1 } from './ticket-issued.v1';
 import { tokenRevokedV1 } from './token-revoked.v1';
 
@@ -244,6 +248,160 @@ export const assessmentPublishedV1Event = defineEvent({
   },
 });
 
+const exampleEvaluationId = 'Zq3n0cM2wLk8pV1xR7tY4uB6hJ9dF2sA';
+
+export const evaluationReceivedV1Event = defineEvent({
+  detailType: 'EvaluationReceived',
+  version: 1,
+  source: 'zwfw.evaluation-ingest',
+  description:
+    'An evaluation (好差评) was accepted: the vote of its case, stage and evaluator, or a later review that is not counted again.',
+  schema: evaluationReceivedV1,
+  producers: [
+    {
+      capability: 'evaluation-ingest',
+      purpose:
+        'The consumer records a vote or a review after the case checks; a vote is announced again when a burst it belongs to is flagged later.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'case-aggregate',
+      purpose:
+        'Satisfaction (满意率) per region, department, item and day: counts votes (isReview false) once per evaluationId, keeps the union of flags.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    evaluationId: exampleEvaluationId,
+    caseId: exampleCaseId,
+    regionCode: '330000',
+    departmentCode: '11330000002593947X',
+    itemCode: '11330000002593947X4000117051000',
+    level: 2,
+    channel: 'app',
+    stage: 'completed',
+    flags: [],
+    isReview: false,
+    evaluatedAt: '2026-11-21T10:00:00+08:00',
+  },
+});
+
+export const badReviewOpenedV1Event = defineEvent({
+  detailType: 'BadReviewOpened',
+  version: 1,
+  source: 'zwfw.evaluation-ingest',
+  description:
+    'A bad review (差评, level 1–2) was counted and its rectification ticket opened, exactly once per evaluation.',
+  schema: badReviewOpenedV1,
+  producers: [
+    {
+      capability: 'evaluation-ingest',
+      purpose: 'The consumer stores a level 1–2 vote and its ticket in one transaction.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'case-aggregate',
+      purpose: 'Bad reviews opened per region, department, item and day: the base of the rectification rate.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    evaluationId: exampleEvaluationId,
+    caseId: exampleCaseId,
+    regionCode: '330000',
+    departmentCode: '11330000002593947X',
+    itemCode: '11330000002593947X4000117051000',
+    level: 2,
+    channel: 'app',
+    stage: 'completed',
+    evaluatedAt: '2026-11-21T10:00:00+08:00',
+    openedAt: '2026-11-21T02:00:04.120Z',
+  },
+});
+
+export const rectificationTransitionedV1Event = defineEvent({
+  detailType: 'RectificationTransitioned',
+  version: 1,
+  source: 'zwfw.evaluation-ingest',
+  description: 'A bad-review rectification ticket (差评整改) changed status.',
+  schema: rectificationTransitionedV1,
+  producers: [
+    {
+      capability: 'evaluation-ingest',
+      purpose:
+        'POST /v1/rectifications/{evaluationId}/transitions; events a failed publication left are re-sent by the daily sweep.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'case-aggregate',
+      purpose:
+        'Rectification rate (差评整改率) and revisit satisfaction; a dismissed review leaves the satisfaction statistics.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    transitionId: `${exampleEvaluationId}#2`,
+    evaluationId: exampleEvaluationId,
+    caseId: exampleCaseId,
+    regionCode: '330000',
+    departmentCode: '11330000002593947X',
+    itemCode: '11330000002593947X4000117051000',
+    level: 2,
+    from: 'verified',
+    to: 'rectified',
+    by: 'region-330000',
+    at: '2026-11-25T02:00:00.000Z',
+    overdue: { verify: false, rectify: false, revisit: false },
+  },
+});
+
+export const rectificationOverdueV1Event = defineEvent({
+  detailType: 'RectificationOverdue',
+  version: 1,
+  source: 'zwfw.evaluation-ingest',
+  description:
+    'A rectification deadline (verify, rectify or revisit) was missed; raised once per ticket and stage.',
+  schema: rectificationOverdueV1,
+  producers: [
+    {
+      capability: 'evaluation-ingest',
+      purpose: 'The daily sweep (or the transition that closes the stage late) marks the missed deadline.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'case-aggregate',
+      purpose: 'Counts overdue rectifications per region and department for the assessment.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: 'rectification-sweep:2026-11-24:0b6f1c2e-6a1d-4c39-9d0e-5b7a8c9d1e2f',
+    overdueId: `${exampleEvaluationId}#verify`,
+    evaluationId: exampleEvaluationId,
+    caseId: exampleCaseId,
+    stage: 'verify',
+    dueDay: '2026-11-23',
+    regionCode: '330000',
+    departmentCode: '11330000002593947X',
+    itemCode: '11330000002593947X4000117051000',
+  },
+});
+
 /** Every event the hub emits. Later issues append here; `npm run events:schemas` regenerates events/schemas/. */
 export const catalogue = [
   caseReceivedV1Event,
@@ -252,6 +410,10 @@ export const catalogue = [
   tokenRevokedV1Event,
   identityVerifiedV1Event,
   assessmentPublishedV1Event,
+  evaluationReceivedV1Event,
+  badReviewOpenedV1Event,
+  rectificationTransitionedV1Event,
+  rectificationOverdueV1Event,
 ] as const;
 
 export type CatalogueEvent = (typeof catalogue)[number];
