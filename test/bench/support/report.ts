@@ -35,8 +35,14 @@ export function writeReport(
 }
 
 const ratioText = (f: Figure) => f.ratio.toFixed(f.ratio < 0.1 ? 3 : 2);
-const goalText = (f: Figure) => (f.goal ? `≥ ${f.goal.atLeast} (${f.goal.met ? 'met' : 'not met'})` : '—');
-const rateText = (rate: Figure['subject']) => `${formatRate(rate.perSecond)} ${rate.unit}/s`;
+function goalText(f: Figure): string {
+  if (!f.goal) return '—';
+  const bound = 'atLeast' in f.goal ? `≥ ${f.goal.atLeast}` : `≤ ${f.goal.atMost}`;
+  const of = f.goal.of === 'subject' ? `subject ${f.subject.unit} ` : '';
+  return `${of}${bound} (${f.goal.met ? 'met' : 'not met'})`;
+}
+const perText = (rate: Figure['subject']) => (rate.per ? ` ${rate.unit} per ${rate.per}` : ` ${rate.unit}/s`);
+const rateText = (rate: Figure['subject']) => `${formatRate(rate.perSecond)}${perText(rate)}`;
 
 export function toMarkdown(report: BenchReport): string {
   const { machine } = report;
@@ -79,7 +85,7 @@ export function toMarkdown(report: BenchReport): string {
       lines.push(`- ${f.name}`);
       for (const rate of [f.subject, f.baseline]) {
         const rounds = rate.rounds.map(formatRate).join(', ');
-        lines.push(`  - ${rate.label}: ${rate.method}; rounds ${rounds} ${rate.unit}/s`);
+        lines.push(`  - ${rate.label}: ${rate.method}; rounds ${rounds}${perText(rate)}`);
       }
       for (const note of f.notes ?? []) lines.push(`  - ${note}`);
     }

@@ -25,6 +25,11 @@ export interface Rate {
   rounds: number[];
   /** Operations per round and how they were driven (concurrency, batch size…). */
   method: string;
+  /**
+   * Set when the figure compares quantities rather than rates (read capacity per rollup, say): `perSecond` then
+   * holds `unit`s per this, e.g. `rollup of 10 days`.
+   */
+  per?: string;
 }
 
 export interface Figure {
@@ -33,8 +38,11 @@ export interface Figure {
   baseline: Rate;
   /** subject.perSecond / baseline.perSecond */
   ratio: number;
-  /** The ratio the design aims for, when it states one; `met` is informative only, never a test. */
-  goal?: { atLeast: number; met: boolean };
+  /**
+   * The ratio the design aims for, when it states one (a floor or a ceiling); `met` is informative only, never
+   * a test. `of: 'subject'` when the design states its goal on the subject's own value (e.g. ≤ 6 WCU per change).
+   */
+  goal?: ({ atLeast: number } | { atMost: number }) & { of?: 'ratio' | 'subject'; met: boolean };
   notes?: string[];
 }
 
@@ -65,17 +73,24 @@ export function figure(
   name: string,
   subject: Rate,
   baseline: Rate,
-  options: { goalAtLeast?: number; notes?: string[] } = {},
+  options: { goalAtLeast?: number; goalAtMost?: number; goalOf?: 'ratio' | 'subject'; notes?: string[] } = {},
 ): Figure {
   const ratio = subject.perSecond / baseline.perSecond;
+  const of = options.goalOf ?? 'ratio';
+  const judged = of === 'subject' ? subject.perSecond : ratio;
+  const scope = of === 'subject' ? { of } : {};
+  const goal =
+    options.goalAtLeast !== undefined
+      ? { atLeast: options.goalAtLeast, ...scope, met: judged >= options.goalAtLeast }
+      : options.goalAtMost !== undefined
+        ? { atMost: options.goalAtMost, ...scope, met: judged <= options.goalAtMost }
+        : undefined;
   return {
     name,
     subject,
     baseline,
     ratio,
-    ...(options.goalAtLeast === undefined
-      ? {}
-      : { goal: { atLeast: options.goalAtLeast, met: ratio >= options.goalAtLeast } }),
+    ...(goal ? { goal } : {}),
     ...(options.notes ? { notes: options.notes } : {}),
   };
 }
