@@ -5,7 +5,7 @@ import {
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { provinceOf } from '../../shared/regions';
-import type { CatalogueItem, ItemOwner } from './domain/catalogue';
+import { type CatalogueItem, catalogueFieldsOf, type ItemOwner } from './domain/catalogue';
 
 /**
  * The only code that touches the item catalogue table.
@@ -51,26 +51,11 @@ const MAX_UNPROCESSED_ROUNDS = 8;
 export const itemKey = (implementationCode: string) => ({ pk: `ITEM#${implementationCode}`, sk: ITEM_SK });
 
 function toItem(item: CatalogueItem, stamp: WriteStamp): Record<string, unknown> {
-  const {
-    implementationCode,
-    name,
-    departmentCode,
-    regionCode,
-    promisedDays,
-    statutoryDays,
-    fullyOnlineCapable,
-  } = item;
   return {
-    ...itemKey(implementationCode),
+    ...itemKey(item.implementationCode),
     entity: 'item',
-    province: provinceOf(regionCode),
-    implementationCode,
-    name,
-    departmentCode,
-    regionCode,
-    promisedDays,
-    statutoryDays,
-    fullyOnlineCapable,
+    province: provinceOf(item.regionCode),
+    ...catalogueFieldsOf(item),
     ...stamp,
   };
 }

@@ -5,7 +5,7 @@ import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { implementationCodeSchema } from '../../shared/identifiers';
 import { forbidden, notFound } from '../../shared/problem';
 import { type CatalogueStore, createCatalogueStore, type StoredCatalogueItem } from './catalogue-store';
-import { catalogueEntrySchema, mayWriteItem, ownerOf } from './domain/catalogue';
+import { catalogueEntrySchema, catalogueFieldsOf, mayWriteItem, ownerOf } from './domain/catalogue';
 
 /**
  * The item catalogue API: `PUT /v1/items/{code}` (scope items:write; the item's own province's platform or its
@@ -22,26 +22,7 @@ export interface ItemsApiDependencies {
 const codePathSchema = z.object({ code: implementationCodeSchema });
 
 export function toItemView(item: StoredCatalogueItem) {
-  const {
-    implementationCode,
-    name,
-    departmentCode,
-    regionCode,
-    promisedDays,
-    statutoryDays,
-    fullyOnlineCapable,
-  } = item;
-  return {
-    implementationCode,
-    name,
-    departmentCode,
-    regionCode,
-    promisedDays,
-    statutoryDays,
-    fullyOnlineCapable,
-    updatedAt: item.updatedAt,
-    updatedBy: item.updatedBy,
-  };
+  return { ...catalogueFieldsOf(item), updatedAt: item.updatedAt, updatedBy: item.updatedBy };
 }
 
 export function createItemsApi(deps: ItemsApiDependencies) {

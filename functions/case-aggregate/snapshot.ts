@@ -93,6 +93,12 @@ const COUNTER_COLUMNS = [
   'online',
   'fullyOnline',
   'processingHours',
+  'evaluations',
+  'satisfied',
+  'flagged',
+  'badReviews',
+  'rectified',
+  'dismissed',
 ] as const;
 const RATE_COLUMNS = [
   'onTimeCompletionRate',

@@ -10,8 +10,14 @@ import {
 import type { TransactionPlan } from './domain/batching';
 import { addCalendarDays, type Day } from './domain/calendar';
 import { type CaseRecord, currentStatus, earliestStatusAt } from './domain/case';
+import type {
+  EvaluationBucketCounters,
+  EvaluationCommitPlan,
+  EvaluationContribution,
+  EvaluationFacts,
+} from './domain/evaluation-counts';
 import { awaitsOverdueSweep, DUE_INDEX_SHARDS } from './domain/overdue';
-import { type BucketCounters, shardOf, storedCounters } from './domain/statistics';
+import { type BucketCounters, type BucketKey, bucketId, shardOf, storedCounters } from './domain/statistics';
 
 /**
  * The only code that touches the cases and statistics tables.
@@ -22,6 +28,8 @@ import { type BucketCounters, shardOf, storedCounters } from './domain/statistic
  *             duesk `{due day}#{caseId}`, the sparse keys of the `due` index (keys only projected).
  * Stats item: pk `STATS#{province}#{day}#{shard}`, sk `{regionCode}#{departmentCode}#{itemCode}`, the bucket's
  *             dimensions and its counters (numbers, only ever changed by ADD).
+ * Evaluation marker (stats table, beside the buckets): pk `EVAL#{evaluationId}`, sk `EVAL`, the facts counted so
+ *             far (domain/evaluation-counts.ts), the contribution committed with them, and `version`.
  */
 export interface CaseTables {
   doc: DynamoDBDocumentClient;
@@ -106,7 +114,11 @@ function fromCaseItem(item: Record<string, unknown>): CaseRecord {
   return record as unknown as CaseRecord;
 }
 
-function bucketUpdate(table: string, { bucket, counters }: BucketCounters) {
+const bucketUpdate = (table: string, { bucket, counters }: BucketCounters) =>
+  bucketAdd(table, bucket, storedCounters(counters));
+
+/** One ADD per counter (the only way counters change), with the bucket's dimensions set beside them. */
+function bucketAdd(table: string, bucket: BucketKey, stored: Record<string, number>) {
   const dimensions = {
     province: bucket.province,
     day: bucket.day,
@@ -122,7 +134,7 @@ function bucketUpdate(table: string, { bucket, counters }: BucketCounters) {
     values[`:d${i}`] = value;
     return `#d${i} = :d${i}`;
   });
-  const additions = Object.entries(storedCounters(counters)).map(([name, value], i) => {
+  const additions = Object.entries(stored).map(([name, value], i) => {
     names[`#c${i}`] = name;
     values[`:c${i}`] = value;
     return `#c${i} :c${i}`;
@@ -250,4 +262,137 @@ function interpretCancellation(
   });
   if (staleCaseIds.length === 0 && !contended) throw error;
   return { committed: false, staleCaseIds, contended };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Evaluation counters (domain/evaluation-counts.ts): a marker per evaluation in the stats table, committed with
+// its bucket increments in one transaction conditioned on the marker's version.
+
+export interface EvaluationMarker {
+  facts: EvaluationFacts;
+  /** What the buckets hold from this evaluation: subtracted by the next commit. */
+  contribution: EvaluationContribution;
+  version: number;
+}
+
+export type EvaluationCommitResult =
+  | { committed: true }
+  /** Cancelled, nothing written: `staleEvaluationIds` changed since read (reload), `contended`: retry as is. */
+  | { committed: false; staleEvaluationIds: string[]; contended: boolean };
+
+export interface EvaluationCountsStore {
+  loadMarkers(evaluationIds: readonly string[]): Promise<Map<string, EvaluationMarker>>;
+  commitEvaluations(plan: EvaluationCommitPlan): Promise<EvaluationCommitResult>;
+}
+
+const EVALUATION_MARKER_SK = 'EVAL';
+export const evaluationMarkerKey = (evaluationId: string) => ({
+  pk: `EVAL#${evaluationId}`,
+  sk: EVALUATION_MARKER_SK,
+});
+
+function markerPut(table: string, write: EvaluationCommitPlan['writes'][number]) {
+  const item = {
+    ...evaluationMarkerKey(write.evaluationId),
+    entity: 'evaluation-counts',
+    ...write.facts,
+    contribution: [...write.contribution.values()],
+    version: (write.expectedVersion ?? 0) + 1,
+  };
+  return {
+    Put:
+      write.expectedVersion === undefined
+        ? { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            TableName: table,
+            Item: item,
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': write.expectedVersion },
+          },
+  };
+}
+
+function markerFromItem(item: Record<string, unknown>): EvaluationMarker {
+  const { evaluationId, vote, badReview, transitions, contribution, version } = item as {
+    evaluationId: string;
+    vote?: EvaluationFacts['vote'];
+    badReview?: EvaluationFacts['badReview'];
+    transitions?: EvaluationFacts['transitions'];
+    contribution?: EvaluationBucketCounters[];
+    version: number;
+  };
+  const facts: EvaluationFacts = {
+    evaluationId,
+    ...(vote ? { vote: { ...vote, flags: vote.flags ?? [] } } : {}),
+    ...(badReview ? { badReview } : {}),
+    transitions: transitions ?? [],
+  };
+  return {
+    facts,
+    contribution: new Map((contribution ?? []).map((part) => [bucketId(part.bucket), part])),
+    version: Number(version),
+  };
+}
+
+export function createEvaluationCountsStore(tables: {
+  doc: DynamoDBDocumentClient;
+  statsTable: string;
+  sleep?: (ms: number) => Promise<void>;
+}): EvaluationCountsStore {
+  const { doc, statsTable } = tables;
+  const sleep = tables.sleep ?? defaultSleep;
+
+  async function loadChunk(ids: readonly string[], into: Map<string, EvaluationMarker>): Promise<void> {
+    let keys: Record<string, unknown>[] = ids.map(evaluationMarkerKey);
+    for (let round = 0; keys.length > 0; round += 1) {
+      if (round >= MAX_UNPROCESSED_ROUNDS)
+        throw new Error(`stats table left ${keys.length} keys unprocessed`);
+      if (round > 0) await sleep(50 * 2 ** round);
+      const result = await doc.send(
+        new BatchGetCommand({ RequestItems: { [statsTable]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of result.Responses?.[statsTable] ?? []) {
+        const marker = markerFromItem(item);
+        into.set(marker.facts.evaluationId, marker);
+      }
+      keys = result.UnprocessedKeys?.[statsTable]?.Keys ?? [];
+    }
+  }
+
+  return {
+    async loadMarkers(evaluationIds) {
+      const found = new Map<string, EvaluationMarker>();
+      for (const ids of chunk([...new Set(evaluationIds)], BATCH_GET_MAX_KEYS)) await loadChunk(ids, found);
+      return found;
+    },
+
+    async commitEvaluations(plan) {
+      const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+        ...plan.writes.map((write) => markerPut(statsTable, write)),
+        // Evaluation counters are whole numbers: stored as they are.
+        ...plan.buckets.map(({ bucket, counters }) =>
+          bucketAdd(statsTable, bucket, counters as Record<string, number>),
+        ),
+      ];
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: items }));
+        return { committed: true };
+      } catch (error) {
+        if (!isCancellation(error) || !error.CancellationReasons) throw error;
+        // Reasons are positional: the marker Puts first, in plan order, then the bucket ADDs.
+        const staleEvaluationIds: string[] = [];
+        let contended = false;
+        error.CancellationReasons.forEach((reason, index) => {
+          const code = reason.Code ?? 'None';
+          if (code === 'None') return;
+          const write = plan.writes[index];
+          if (code === 'ConditionalCheckFailed' && write) staleEvaluationIds.push(write.evaluationId);
+          else if (CONTENTION_CODES.has(code)) contended = true;
+          else throw error;
+        });
+        if (staleEvaluationIds.length === 0 && !contended) throw error;
+        return { committed: false, staleEvaluationIds, contended };
+      }
+    },
+  };
 }

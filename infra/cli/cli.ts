@@ -1,7 +1,7 @@
 import { ITEMS_LOAD_HELP, ITEMS_SEED_HELP, itemsLoad, itemsSeed } from './commands/items';
+import { LOAD_HELP, registryLoad, registrySeed, SEED_HELP } from './commands/registry';
 import { ROLLUP_HELP, rollupCommand } from './commands/rollup';
 import { CliError, UsageError } from './errors';
-import { LOAD_HELP, registryLoad, registrySeed, SEED_HELP } from './registry-commands';
 
 /**
  * The operator tool, `npm run hub -- <command>`. Each command parses its own options (node:util parseArgs),

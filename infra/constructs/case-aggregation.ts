@@ -2,17 +2,12 @@ import { Duration } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  type CfnBucket,
-  ObjectOwnership,
-} from 'aws-cdk-lib/aws-s3';
+import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DUE_INDEX } from '../../functions/case-aggregate/store';
 import type { StageConfig } from '../config';
+import { createHubBucket } from './hub-bucket';
 import { HubFunction } from './hub-function';
 import type { HubRestApi } from './hub-rest-api';
 import { HubSchedule } from './hub-schedule';
@@ -251,30 +246,9 @@ export class CaseAggregation extends Construct {
    * snapshot bucket.
    */
   private createAssessmentsBucket(config: StageConfig): Bucket {
-    const accessLogs = new Bucket(this, 'AccessLogsBucket', {
-      // The access-log delivery service writes only to SSE-S3 buckets.
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      // Log delivery is granted by bucket policy (cdk.json: serverAccessLogsUseBucketPolicy), so ACLs stay off.
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy: config.removalPolicy,
-    });
-    acknowledgeNag(
-      accessLogs,
-      'S1',
-      'This bucket is the server access log destination; logging it into itself would loop.',
-    );
-    return new Bucket(this, 'AssessmentsBucket', {
-      encryption: BucketEncryption.KMS,
+    return createHubBucket(this, 'AssessmentsBucket', {
       encryptionKey: this.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'assessments/',
+      accessLogsPrefix: 'assessments/',
       removalPolicy: config.removalPolicy,
     });
   }

@@ -26,6 +26,9 @@ import { createTargetDelivery } from './targets';
 import { loadHubModel } from './template';
 import { type LocalFunctionHost, REPO_ROOT, startFunctionHost } from './workers';
 
+/** Auth verification's public route with the token keys (infra/constructs/auth-verification.ts). */
+const JWKS_PATH = '/.well-known/jwks.json';
+
 export interface HubOptions {
   /** Gateway port; 0 picks a free one (tests). Default: HUB_PORT or 3000. */
   port?: number;
@@ -159,13 +162,20 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     // Locally a key file plays the KMS signing key; kept in the state folder so tokens survive restarts.
     const signingKeyFile = join(stateDir, 'keys', 'token-signing.jwk');
     await ensureLocalSigningKey(signingKeyFile);
+    // Chosen before the functions start: they must know where the gateway serves the hub's JWKS.
+    const requestedPort = options.port ?? Number(process.env.HUB_PORT ?? 3000);
+    const gatewayPort = requestedPort === 0 ? await freePort() : requestedPort;
     const host = await startFunctionHost({
       model,
       endpoints,
       logDir: join(stateDir, 'logs'),
       runtimeDir: join(stateDir, 'runtime'),
       log,
-      localEnvironment: { HUB_SIGNING_KEY_FILE: signingKeyFile },
+      localEnvironment: {
+        HUB_SIGNING_KEY_FILE: signingKeyFile,
+        // The template's JWKS URL names the cloud API's execute-api host; locally the gateway serves that route.
+        TOKEN_JWKS_URL: `http://127.0.0.1:${gatewayPort}${JWKS_PATH}`,
+      },
     });
     stoppers.push({ name: 'function workers', stop: host.stop });
 
@@ -204,7 +214,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     const gateway = await startGateway({
       model,
       host,
-      port: options.port ?? Number(process.env.HUB_PORT ?? 3000),
+      port: gatewayPort,
       isReady: () => ready,
       log: logEntry,
       ...(options.enforceUsagePlans === undefined ? {} : { enforceUsagePlans: options.enforceUsagePlans }),

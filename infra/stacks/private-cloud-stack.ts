@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { AuthVerification } from '../constructs/auth-verification';
 import { CaseAggregation } from '../constructs/case-aggregation';
+import { EvaluationIngest } from '../constructs/evaluation-ingest';
 import { HubRestApi } from '../constructs/hub-rest-api';
 import { PlatformCore } from '../constructs/platform-core';
 
@@ -19,6 +20,7 @@ export class PrivateCloudStack extends Stack {
   readonly api: HubRestApi;
   readonly authVerification: AuthVerification;
   readonly caseAggregation: CaseAggregation;
+  readonly evaluationIngest: EvaluationIngest;
 
   constructor(scope: Construct, id: string, props: PrivateCloudStackProps) {
     super(scope, id, props);
@@ -29,14 +31,22 @@ export class PrivateCloudStack extends Stack {
       cloud: 'private',
       description: 'zwfw-hub private API for connected provincial and ministry platforms',
     });
+    // One issuer: auth verification signs the access tokens, evaluation ingest accepts only these.
+    const tokenIssuer = `https://hub.zwfw.local/${config.stage}`;
     // First: it gives the API the client authorizer that every later route is guarded by.
     this.authVerification = new AuthVerification(this, 'AuthVerification', {
       platform: this.platform,
       api: this.api,
+      tokenIssuer,
     });
     this.caseAggregation = new CaseAggregation(this, 'CaseAggregation', {
       platform: this.platform,
       api: this.api,
+    });
+    this.evaluationIngest = new EvaluationIngest(this, 'EvaluationIngest', {
+      platform: this.platform,
+      api: this.api,
+      tokenIssuer,
     });
     this.addOutputs();
   }
@@ -45,6 +55,7 @@ export class PrivateCloudStack extends Stack {
   private addOutputs(): void {
     const cases = this.caseAggregation;
     const auth = this.authVerification;
+    const evaluations = this.evaluationIngest;
     const outputs: Record<string, string> = {
       ApiUrl: this.api.url,
       CasesTableName: cases.casesTable.tableName,
@@ -58,6 +69,10 @@ export class PrivateCloudStack extends Stack {
       IdempotencyTableName: this.platform.idempotencyTable.tableName,
       TokensTableName: auth.tokensTable.tableName,
       RegistryTableName: auth.registryTable.tableName,
+      EvaluationsTableName: evaluations.evaluationsTable.tableName,
+      TicketsTableName: evaluations.ticketsTable.tableName,
+      EvaluationQueueUrl: evaluations.evaluationQueue.queueUrl,
+      EvaluationDlqUrl: evaluations.evaluationDeadLetterQueue.queueUrl,
     };
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
   }

@@ -1,15 +1,15 @@
-import { Arn, ArnFormat, Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { AlarmTopic } from '../constructs/alarm-topic';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { EventArchive } from '../constructs/event-archive';
-import { acknowledgeNag } from '../constructs/nag';
+import { createHubBucket } from '../constructs/hub-bucket';
 import { PUBLIC_TO_PRIVATE_DETAIL_TYPES, PUBLIC_TO_PRIVATE_SOURCE_PREFIX } from '../cross-cloud';
 
 export interface PublicCloudStackProps extends StackProps {
@@ -110,30 +110,9 @@ export class PublicCloudStack extends Stack {
   }
 
   private createSnapshotsBucket(config: StageConfig): Bucket {
-    const accessLogs = new Bucket(this, 'AccessLogsBucket', {
-      // The access-log delivery service writes only to SSE-S3 buckets.
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      // Log delivery is granted by bucket policy (cdk.json: serverAccessLogsUseBucketPolicy), so ACLs stay off.
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy: config.removalPolicy,
-    });
-    acknowledgeNag(
-      accessLogs,
-      'S1',
-      'This bucket is the server access log destination; logging it into itself would loop.',
-    );
-    return new Bucket(this, 'SnapshotsBucket', {
-      encryption: BucketEncryption.KMS,
+    return createHubBucket(this, 'SnapshotsBucket', {
       encryptionKey: this.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'snapshots/',
+      accessLogsPrefix: 'snapshots/',
       removalPolicy: config.removalPolicy,
     });
   }

@@ -9,6 +9,7 @@ import { DEMO_ENTERPRISES, DEMO_PERSONS } from '../../functions/auth-verify/regi
 import { type RunningHub, startHub } from '../../infra/local/hub';
 import { generateCitizenId, seededRandom } from '../../shared/identifiers/generate';
 import { localAwsConfig } from '../support/aws';
+import { sharedAssembly } from './support/assembly';
 import { devClient } from './support/dev-clients';
 import { registryTableOf } from './support/registry';
 import { signInThroughHub } from './support/sign-in';
@@ -26,7 +27,12 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'zwfw-auth-e2e-'));
-  hub = await startHub({ port: 0, stateDir, log: (line) => void logs.push(line) });
+  hub = await startHub({
+    ...(await sharedAssembly()),
+    port: 0,
+    stateDir,
+    log: (line) => void logs.push(line),
+  });
 }, 180_000);
 
 afterAll(async () => {

@@ -22,6 +22,7 @@ import {
   shuffle,
 } from './case-scenario';
 import { hubClient } from './hub-client';
+import { sharedAssembly } from './support/assembly';
 
 /**
  * The acceptance test of the walking skeleton: the whole hub runs locally from the synthesised template,
@@ -39,6 +40,7 @@ const logs: string[] = [];
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'zwfw-e2e-'));
   hub = await startHub({
+    ...(await sharedAssembly()),
     port: 0,
     stateDir,
     // A failed message comes back after 2 s instead of the deployed 181 s, so the poison test is quick.

@@ -33,19 +33,22 @@ describe.each(['private', 'public'] as const)('%s cloud policies', (cloud) => {
 
 describe('what the policies are checking', () => {
   // Guards against policies passing because the resources they check went missing.
-  it('the private cloud has the case aggregation and auth verification slices', () => {
+  it('the private cloud has the case aggregation, auth verification and evaluation ingest slices', () => {
     const count = (type: string) => resourcesOfType(templates.private, type).length;
-    // Ingest queue and its DLQ, one DLQ per schedule (overdue sweep, daily rollup).
-    expect(count('AWS::SQS::Queue')).toBe(4);
-    expect(count('AWS::DynamoDB::Table')).toBe(7);
-    expect(count('AWS::Lambda::Function')).toBe(9);
-    expect(count('AWS::Scheduler::Schedule')).toBe(2);
+    // Case aggregation: ingest queue and its DLQ, one DLQ per schedule (overdue sweep, daily rollup).
+    // Evaluation ingest: evaluation and case-events queues with their DLQs, the rule's delivery DLQ, the
+    // rectification sweep's DLQ.
+    expect(count('AWS::SQS::Queue')).toBe(10);
+    expect(count('AWS::DynamoDB::Table')).toBe(9);
+    expect(count('AWS::Lambda::Function')).toBe(15);
+    expect(count('AWS::Scheduler::Schedule')).toBe(3);
+    expect(count('AWS::Events::Rule')).toBe(1);
     // The assessments bucket and its access-log bucket.
     expect(count('AWS::S3::Bucket')).toBe(2);
     expect(count('AWS::ApiGateway::Authorizer')).toBe(1);
     expect(count('AWS::ApiGateway::UsagePlan')).toBe(4);
-    expect(count('AWS::Lambda::EventSourceMapping')).toBe(1);
-    expect(count('AWS::CloudWatch::Alarm')).toBe(3);
+    expect(count('AWS::Lambda::EventSourceMapping')).toBe(3);
+    expect(count('AWS::CloudWatch::Alarm')).toBe(7);
   });
 
   it('the public cloud forwards events through a rule with a dead-letter queue', () => {
@@ -77,11 +80,15 @@ describe('private cloud wiring', () => {
         'CaseQueueUrl',
         'CasesTableName',
         'CatalogueTableName',
+        'EvaluationDlqUrl',
+        'EvaluationQueueUrl',
+        'EvaluationsTableName',
         'EventBusName',
         'IdempotencyTableName',
         'NoncesTableName',
         'RegistryTableName',
         'StatsTableName',
+        'TicketsTableName',
         'TokensTableName',
       ].sort(),
     );
@@ -96,7 +103,7 @@ describe('private cloud wiring', () => {
       return `${fullPath(parent)}/${resource.Properties?.PathPart}`;
     };
     const functionOf = (method: CfnResource) =>
-      /"(CaseAggregation(?:Api|Items|Stats)Function|AuthVerificationTokensFunction|AuthVerificationIdentityFunction)/.exec(
+      /"(CaseAggregation(?:Api|Items|Stats)Function|AuthVerificationTokensFunction|AuthVerificationIdentityFunction|EvaluationIngest(?:Api|Submit|Rectification)Function)/.exec(
         JSON.stringify(propertyAt(method, 'Integration.Uri')),
       )?.[1];
     const routes = resourcesOfType(template(), 'AWS::ApiGateway::Method').map(([, method]) => ({
@@ -119,15 +126,40 @@ describe('private cloud wiring', () => {
         proxyTo('GET /.well-known/jwks.json', 'AuthVerificationTokensFunction'),
         proxyTo('POST /v1/dev/sign-in', 'AuthVerificationTokensFunction'),
         proxyTo('POST /v1/identity/verifications', 'AuthVerificationIdentityFunction'),
+        proxyTo('POST /v1/evaluations:batch', 'EvaluationIngestApiFunction'),
+        proxyTo('POST /v1/evaluations', 'EvaluationIngestSubmitFunction'),
+        proxyTo(
+          'POST /v1/rectifications/{evaluationId}/transitions',
+          'EvaluationIngestRectificationFunction',
+        ),
+        proxyTo('GET /v1/rectifications', 'EvaluationIngestRectificationFunction'),
       ].sort((a, b) => a.route.localeCompare(b.route)),
     );
   });
 
-  it('consumes the ingest queue in batches of 50 within 1 s, redriving after 3 receives', () => {
-    const mapping = onlyResource(template(), 'AWS::Lambda::EventSourceMapping');
-    expect(mapping.Properties).toMatchObject({ BatchSize: 50, MaximumBatchingWindowInSeconds: 1 });
-    const queue = template().Resources[referencedLogicalId(propertyAt(mapping, 'EventSourceArn')) ?? ''];
-    expect(propertyAt(queue, 'RedrivePolicy.maxReceiveCount')).toBe(3);
+  it('consumes every queue in batches of 50 within 1 s, redriving after 3 receives', () => {
+    const mappings = resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping');
+    const queues = mappings.map(([, mapping]) => referencedLogicalId(propertyAt(mapping, 'EventSourceArn')));
+    // Case ingest, evaluations, evaluation case events.
+    expect(
+      queues
+        .map(
+          (id) =>
+            /^(CaseAggregationIngest|EvaluationIngestEvaluations|EvaluationIngestCaseEvents)Queue/.exec(
+              id ?? '',
+            )?.[1],
+        )
+        .sort(),
+    ).toEqual(['CaseAggregationIngest', 'EvaluationIngestCaseEvents', 'EvaluationIngestEvaluations']);
+    for (const [, mapping] of mappings) {
+      expect(mapping.Properties).toMatchObject({
+        BatchSize: 50,
+        MaximumBatchingWindowInSeconds: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      const queue = template().Resources[referencedLogicalId(propertyAt(mapping, 'EventSourceArn')) ?? ''];
+      expect(propertyAt(queue, 'RedrivePolicy.maxReceiveCount')).toBe(3);
+    }
   });
 
   it('gives every function the common environment and its capability variables', () => {
@@ -184,7 +216,7 @@ describe('private cloud wiring', () => {
       (propertyAt<{ AttributeName: string }[]>(table, 'KeySchema') ?? [])
         .map((key) => key.AttributeName)
         .join(',');
-    expect(tables.map(keyNames).sort()).toEqual(['id', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk', 'pk,sk']);
+    expect(tables.map(keyNames).sort()).toEqual(['id', ...Array<string>(8).fill('pk,sk')]);
     const idempotency = tables.find((table) => keyNames(table) === 'id');
     expect(propertyAt(idempotency, 'TimeToLiveSpecification')).toEqual({
       AttributeName: 'expiration',
@@ -207,7 +239,9 @@ describe('function bundles', () => {
       expect(existsSync(bundle), bundle).toBe(true);
       expect(readFileSync(bundle, 'utf8').slice(0, 200)).toContain('createRequire');
       expect(existsSync(`${bundle}.map`)).toBe(true);
-      expect(propertyAt(fn, 'Handler')).toBe('index.handler');
+      // The citizen route shares the batch route's bundle (functions/evaluation-ingest/api.ts), other export.
+      const exportName = id.startsWith('EvaluationIngestSubmitFunction') ? 'submitHandler' : 'handler';
+      expect(propertyAt(fn, 'Handler')).toBe(`index.${exportName}`);
     }
   });
 });

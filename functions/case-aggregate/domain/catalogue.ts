@@ -116,3 +116,25 @@ export function parseCatalogueRow(row: CatalogueRow): CatalogueRowResult {
 export function catalogueRowOf(item: CatalogueItem): string[] {
   return CATALOGUE_COLUMNS.map((column) => String(item[column]));
 }
+
+/** The catalogue attributes of an item and nothing else: what is stored and shown, whatever the item carries. */
+export function catalogueFieldsOf(item: CatalogueItem): CatalogueItem {
+  const {
+    implementationCode,
+    name,
+    departmentCode,
+    regionCode,
+    promisedDays,
+    statutoryDays,
+    fullyOnlineCapable,
+  } = item;
+  return {
+    implementationCode,
+    name,
+    departmentCode,
+    regionCode,
+    promisedDays,
+    statutoryDays,
+    fullyOnlineCapable,
+  };
+}

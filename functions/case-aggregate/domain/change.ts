@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { departmentCodeField, itemCodeField } from '../../../events/fields';
+import { ingestProvenanceFields } from '../../../shared/ingest-message';
 import { CASE_STATUSES } from './status';
 
 /**
@@ -28,6 +29,11 @@ export function parseCaseId(caseId: string): { regionCode: string; caseNumber: s
 
 const isoInstant = z.iso.datetime({ offset: true });
 
+/** A message naming a case both by id and by parts must name one case: the refinement every case message uses. */
+export const caseIdMatchesParts = (m: { caseId: string; regionCode: string; caseNumber: string }) =>
+  m.caseId === caseIdOf(m.regionCode, m.caseNumber);
+export const CASE_ID_MISMATCH = { path: ['caseId'], message: 'caseId must be {regionCode}:{caseNumber}' };
+
 export const maskedApplicantSchema = z.object({
   type: z.enum(APPLICANT_TYPES),
   idType: z.enum(ID_TYPES),
@@ -53,18 +59,9 @@ export const caseChangeMessageSchema = z
     statutoryDays: z.number().int().min(0),
     status: z.enum(CASE_STATUSES),
     statusAt: isoInstant,
-    clientId: z.string().min(1),
-    batchId: z.string().min(1),
-    correlationId: z
-      .string()
-      .max(128)
-      .regex(/^[A-Za-z0-9._:-]+$/),
-    receivedAt: isoInstant,
+    ...ingestProvenanceFields,
   })
-  .refine((m) => m.caseId === caseIdOf(m.regionCode, m.caseNumber), {
-    path: ['caseId'],
-    message: 'caseId must be {regionCode}:{caseNumber}',
-  });
+  .refine(caseIdMatchesParts, CASE_ID_MISMATCH);
 
 export type CaseChange = z.infer<typeof caseChangeMessageSchema>;
 export type Channel = CaseChange['channel'];

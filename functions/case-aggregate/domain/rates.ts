@@ -19,14 +19,14 @@ export interface Rates {
   onlineRate: Ratio | null;
   /** Average processing time in hours: processing centihours / (100 × completed). */
   averageProcessingHours: Ratio | null;
-  /** 满意率, from evaluation events: null until the evaluation capability exists. */
-  satisfactionRate: null;
-  /** 差评整改率, from rectification outcomes: null until the evaluation capability exists. */
-  rectificationRate: null;
+  /** 满意率: counted votes at level ≥ 3 (基本满意 or better) / counted votes (dismissed bad reviews left out). */
+  satisfactionRate: Ratio | null;
+  /** 差评整改率: bad reviews whose ticket reached `rectified` / bad reviews (dismissed ones left out). */
+  rectificationRate: Ratio | null;
 }
 
 export const RATES_NOTE =
-  'satisfactionRate and rectificationRate are null: they come from evaluation events, and the evaluation capability does not publish them yet.';
+  'satisfactionRate (满意率) = satisfied / evaluations: votes at level 3 (基本满意) or better among the counted votes; rectificationRate (差评整改率) = rectified / badReviews: bad reviews whose ticket reached rectified. Both count the evaluations given in the period, flagged ones included (see flagged); bad reviews dismissed on appeal leave both (see dismissed).';
 
 export const RATE_DECIMALS = 2;
 
@@ -44,8 +44,8 @@ export function ratesOf(counters: RollupCounters): Rates {
     fullyOnlineRate: ratio(counters.fullyOnline, counters.received),
     onlineRate: ratio(counters.online, counters.received),
     averageProcessingHours: ratio(counters.processingCentihours, counters.completed * 100),
-    satisfactionRate: null,
-    rectificationRate: null,
+    satisfactionRate: ratio(counters.satisfied, counters.evaluations),
+    rectificationRate: ratio(counters.rectified, counters.badReviews),
   };
 }
 
@@ -89,8 +89,8 @@ export interface RenderedRates {
   fullyOnlineRate: RenderedRate | null;
   onlineRate: RenderedRate | null;
   averageProcessingHours: RenderedRate | null;
-  satisfactionRate: null;
-  rectificationRate: null;
+  satisfactionRate: RenderedRate | null;
+  rectificationRate: RenderedRate | null;
 }
 
 const renderedPercent = (rate: Ratio | null): RenderedRate | null =>
@@ -108,7 +108,7 @@ export function renderRates(rates: Rates): RenderedRates {
       denominator: average.denominator / 100,
       value: quotient(average) as number,
     },
-    satisfactionRate: null,
-    rectificationRate: null,
+    satisfactionRate: renderedPercent(rates.satisfactionRate),
+    rectificationRate: renderedPercent(rates.rectificationRate),
   };
 }

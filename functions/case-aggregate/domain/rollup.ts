@@ -1,4 +1,5 @@
 import { inRegionScope, provinceOf } from '../../../shared/regions';
+import { EVALUATION_COUNTERS } from './evaluation-counts';
 
 /**
  * Rolling statistics up, as pure functions over counters: shards and days merge into cells (one region,
@@ -16,6 +17,8 @@ export const ROLLUP_COUNTERS = [
   'online',
   'fullyOnline',
   'processingCentihours',
+  // Evaluation counters (evaluation-counts.ts): counted from the evaluation capability's events.
+  ...EVALUATION_COUNTERS,
 ] as const;
 export type RollupCounter = (typeof ROLLUP_COUNTERS)[number];
 export type RollupCounters = Record<RollupCounter, number>;
@@ -36,7 +39,7 @@ export const sumCounters = (parts: Iterable<RollupCounters>): RollupCounters => 
 
 /**
  * Counters from a stored statistics or rollup item. A counter the item lacks is 0 (`overdue` before the sweep
- * ever touched the bucket); `processingHours` is stored with two decimals and read back as whole centihours.
+ * ever touched the bucket, evaluation counters of a bucket without evaluations); `processingHours` is stored with two decimals and read back as whole centihours.
  */
 export function countersFromItem(item: Record<string, unknown>): RollupCounters {
   const counters = zeroCounters();

@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { citizenIdSchema, creditCodeSchema } from '../../../shared/identifiers';
+import { ingestProvenanceFields } from '../../../shared/ingest-message';
 import { type FieldError, fieldErrors } from '../../../shared/problem';
 import { regionCodeSchema } from '../../../shared/regions';
 import { SUBJECT_PATTERN } from '../../auth-verify/domain/subject';
-import { CASE_NUMBER_PATTERN, caseIdOf } from '../../case-aggregate/domain/change';
+import {
+  CASE_ID_MISMATCH,
+  CASE_NUMBER_PATTERN,
+  caseIdMatchesParts,
+  caseIdOf,
+} from '../../case-aggregate/domain/change';
 import { MAX_CLOCK_AHEAD_MS } from '../../case-aggregate/domain/record';
 import { LEVEL_LEGEND, MAX_LEVEL, MIN_LEVEL } from './levels';
 
@@ -175,19 +181,10 @@ export const evaluationMessageSchema = z
       .max(4 * MAX_COMMENT_CHARACTERS)
       .optional(),
     evaluatedAt: isoInstant,
-    clientId: z.string().min(1),
-    batchId: z.string().min(1),
-    correlationId: z
-      .string()
-      .max(128)
-      .regex(/^[A-Za-z0-9._:-]+$/),
-    /** When the hub first took it: the case wait is counted from here, also across re-checks. */
-    receivedAt: isoInstant,
+    // receivedAt: when the hub first took it; the case wait is counted from there, also across re-checks.
+    ...ingestProvenanceFields,
   })
-  .refine((m) => m.caseId === caseIdOf(m.regionCode, m.caseNumber), {
-    path: ['caseId'],
-    message: 'caseId must be {regionCode}:{caseNumber}',
-  })
+  .refine(caseIdMatchesParts, CASE_ID_MISMATCH)
   .refine((m) => m.evaluationId === evaluationIdOf(m.caseId, m.stage, m.evaluator.sub), {
     path: ['evaluationId'],
     message: 'evaluationId must be derived from case, stage and evaluator',

@@ -1,11 +1,9 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   DEFAULT_CATALOGUE_SEED,
   DEFAULT_ITEMS_PER_REGION,
@@ -21,12 +19,22 @@ import {
   parseCatalogueRow,
 } from '../../../functions/case-aggregate/domain/catalogue';
 import { ENDPOINTS_FILE, OUTPUTS_FILE, readEndpoints, readOutputs } from '../../local/outputs';
-import { REPO_ROOT } from '../../local/workers';
 import type { CliIo } from '../cli';
+import {
+  loadFileWithProgress,
+  localStateDir,
+  parseCommandLine,
+  parseLoadCommandLine,
+  printRejectedRows,
+  resolvePath,
+  TARGET_OPTIONS,
+  type TargetValues,
+  wholeNumber,
+} from '../command-kit';
 import { CliError, UsageError } from '../errors';
 import { progressBar } from '../progress';
-import { csvLine, parseCsvLine } from '../registry-csv';
 import { documentClientFor, privateStackName, type RegistryTarget, resolveTarget } from '../target';
+import { csvLine, parseCsvLine } from './registry-csv';
 
 /**
  * `items load` and `items seed`: the item catalogue (事项实施清单) of case aggregation. Rows are validated by
@@ -86,32 +94,9 @@ ${TARGET_HELP}
 
 Exit status: 0 seeded; 1 failure; 2 usage error.`;
 
-const targetOptions = {
-  table: { type: 'string' },
-  endpoint: { type: 'string' },
-  stage: { type: 'string', default: 'dev' },
-  'state-dir': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
-
-type TargetValues = { table?: string; endpoint?: string; stage: string; 'state-dir'?: string };
-
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-const resolvePath = (cwd: string, path: string) => (isAbsolute(path) ? path : join(cwd, path));
-
 /** The catalogue table: named on the command line, else the local hub's, from the files npm start leaves. */
 export function resolveCatalogueTarget(values: TargetValues, io: CliIo): RegistryTarget {
-  const stateDir = resolvePath(
-    io.cwd,
-    values['state-dir'] ?? io.env.HUB_STATE_DIR ?? join(REPO_ROOT, '.hub'),
-  );
+  const stateDir = localStateDir(values, io);
   const options = { endpoint: values.endpoint, stage: values.stage, stateDir };
   if (values.table !== undefined) return resolveTarget({ ...options, table: values.table }, io.cwd);
   let table: string | undefined;
@@ -233,38 +218,22 @@ export async function loadCatalogueCsv(options: CatalogueLoadOptions): Promise<C
 }
 
 export async function itemsLoad(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...targetOptions, 'dry-run': { type: 'boolean' } });
-  if (values.help) {
-    io.stdout.write(`${ITEMS_LOAD_HELP}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError('items load takes exactly one FILE.');
-  const file = resolvePath(io.cwd, positionals[0] as string);
-  const size = await stat(file).then(
-    (s) => (s.isFile() ? s.size : Number.NaN),
-    () => Number.NaN,
-  );
-  if (Number.isNaN(size)) throw new CliError(`Cannot read ${file}: no such file.`);
-
-  const dryRun = values['dry-run'] === true;
+  const commandLine = await parseLoadCommandLine(args, io, { name: 'items load', help: ITEMS_LOAD_HELP });
+  if (!commandLine) return 0;
+  const { values, path, size, dryRun } = commandLine;
   const target = dryRun ? undefined : resolveCatalogueTarget(values, io);
   const doc = target && documentClientFor(target);
   const store = doc && target && createCatalogueStore({ doc, table: target.table });
-  const input = createReadStream(file);
-  const progress = progressBar(io.stderr, dryRun ? 'checking' : 'loading', 'rows');
-  progress.start(size);
   try {
     const updatedAt = new Date().toISOString();
-    const report = await loadCatalogueCsv({
-      input,
-      ...(store ? { write: (items) => store.putItems(items, { updatedAt, updatedBy: CLI_WRITER }) } : {}),
-      onProgress: (rows) => progress.update(input.bytesRead, rows),
-    });
-    progress.update(size, report.rows);
-    progress.stop();
-    for (const { line, reason } of report.rejected) io.stderr.write(`line ${line}: rejected (${reason})\n`);
-    const unlisted = report.rejectedCount - report.rejected.length;
-    if (unlisted > 0) io.stderr.write(`… and ${unlisted} more rejected rows not listed.\n`);
+    const report = await loadFileWithProgress(io, { path, size, dryRun }, (input, onProgress) =>
+      loadCatalogueCsv({
+        input,
+        ...(store ? { write: (items) => store.putItems(items, { updatedAt, updatedBy: CLI_WRITER }) } : {}),
+        onProgress,
+      }),
+    );
+    printRejectedRows(io, report);
     io.stdout.write(
       target
         ? `Loaded ${report.valid} items into ${target.table}; ${report.rejectedCount} of ${report.rows} rows rejected.\n`
@@ -272,29 +241,13 @@ export async function itemsLoad(args: string[], io: CliIo): Promise<number> {
     );
     return report.rejectedCount > 0 ? 1 : 0;
   } finally {
-    progress.stop();
-    input.destroy();
     doc?.destroy();
   }
 }
 
-function wholeNumber(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}.`);
-  }
-  return Number(raw);
-}
-
 export async function itemsSeed(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ...targetOptions,
+  const { values, positionals } = parseCommandLine(args, {
+    ...TARGET_OPTIONS,
     'per-region': { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
@@ -304,14 +257,11 @@ export async function itemsSeed(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError('items seed takes no positional arguments.');
-  const itemsPerRegion = wholeNumber(
-    'per-region',
-    values['per-region'],
-    DEFAULT_ITEMS_PER_REGION,
-    1,
-    ITEM_TEMPLATES.length,
-  );
-  const seed = wholeNumber('seed', values.seed, DEFAULT_CATALOGUE_SEED, 0, 2 ** 32 - 1);
+  const itemsPerRegion = wholeNumber('per-region', values['per-region'], DEFAULT_ITEMS_PER_REGION, {
+    min: 1,
+    max: ITEM_TEMPLATES.length,
+  });
+  const seed = wholeNumber('seed', values.seed, DEFAULT_CATALOGUE_SEED, { max: 2 ** 32 - 1 });
   const target = resolveCatalogueTarget(values, io);
   const doc = documentClientFor(target);
   const items = generateCatalogue({ seed, itemsPerRegion });

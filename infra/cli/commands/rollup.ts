@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { isAbsolute, join } from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { join } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -19,8 +19,8 @@ import { createEventPublisher } from '../../../shared/events';
 import { LOCAL_S3_CREDENTIALS } from '../../local/engines/s3';
 import { LOCAL_REGION } from '../../local/model';
 import { ENDPOINTS_FILE, OUTPUTS_FILE, readEndpoints, readOutputs } from '../../local/outputs';
-import { REPO_ROOT } from '../../local/workers';
 import type { CliIo } from '../cli';
+import { localStateDir, parseCommandLine, wholeNumber } from '../command-kit';
 import { CliError, UsageError } from '../errors';
 import { progressBar } from '../progress';
 import { privateStackName } from '../target';
@@ -83,14 +83,7 @@ interface RollupTarget {
   local?: { dynamodb: string; s3: string; eventbridge: string };
 }
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true });
-  } catch (error) {
-    // parseArgs names the option at fault, never an argument's value.
-    throw new UsageError((error as Error).message);
-  }
-}
+const parse = (args: string[]) => parseCommandLine(args, options, false);
 
 type Values = ReturnType<typeof parse>['values'];
 
@@ -98,8 +91,7 @@ function resolveRollupTarget(values: Values, io: CliIo): RollupTarget {
   if (values.table !== undefined && values.bucket !== undefined && values.bus !== undefined) {
     return { table: values.table, bucket: values.bucket, bus: values.bus };
   }
-  const dir = values['state-dir'] ?? io.env.HUB_STATE_DIR ?? join(REPO_ROOT, '.hub');
-  const stateDir = isAbsolute(dir) ? dir : join(io.cwd, dir);
+  const stateDir = localStateDir(values, io);
   const stack = privateStackName(values.stage);
   let outputs: Record<string, string> | undefined;
   let endpoints: ReturnType<typeof readEndpoints>;
@@ -151,14 +143,6 @@ function clientsFor(target: RollupTarget) {
   };
 }
 
-function wholeNumber(raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) {
-    throw new UsageError('--shards must be a whole number from 1 to 1000.');
-  }
-  return Number(raw);
-}
-
 export async function rollupCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args);
   if (values.help) {
@@ -175,7 +159,7 @@ export async function rollupCommand(args: string[], io: CliIo): Promise<number> 
     if (error instanceof BackfillRangeError) throw new UsageError(error.message);
     throw error;
   }
-  const shards = wholeNumber(values.shards, DEFAULT_SHARDS);
+  const shards = wholeNumber('shards', values.shards, DEFAULT_SHARDS, { min: 1, max: 1000 });
   const skipEvents = values['skip-events'] === true;
   const target = resolveRollupTarget(values, io);
   const clients = clientsFor(target);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HubOptions, type RunningHub, startHub } from '../../../infra/local/hub';
+import { sharedAssembly } from './assembly';
 
 export interface TestHub {
   hub: RunningHub;
@@ -18,7 +19,13 @@ export async function startTestHub(
   const stateDir = mkdtempSync(join(tmpdir(), `zwfw-${prefix}-`));
   const logs: string[] = [];
   try {
-    const hub = await startHub({ ...options, port: 0, stateDir, log: (line) => void logs.push(line) });
+    const hub = await startHub({
+      ...(await sharedAssembly()),
+      ...options,
+      port: 0,
+      stateDir,
+      log: (line) => void logs.push(line),
+    });
     return {
       hub,
       logs,

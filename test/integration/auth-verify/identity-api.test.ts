@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IdentityVerifiedDetail } from '../../../functions/auth-verify/domain/verification';
 import { createIdentityApi, EVENT_SOURCE } from '../../../functions/auth-verify/identity-api';
@@ -18,7 +17,7 @@ import { validatePublishEntry } from '../../../shared/events';
 import { citizenIdCheckCharacter } from '../../../shared/identifiers';
 import { NonceStore } from '../../../shared/nonce-store';
 import { logger } from '../../../shared/observability';
-import { signRequest } from '../../../shared/signing';
+import { lambdaContext, signedApiEvent } from '../../support/api-gateway';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 
 const KEY = 'integration-test-id-hmac-key-0123456789';
@@ -89,27 +88,10 @@ afterAll(async () => {
   await tables.dropAll();
 });
 
-const context = () =>
-  ({ awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
+const context = lambdaContext;
 
 function signed(accessKeyId: string, body: string): APIGatewayProxyEvent {
-  const client = registry.findByAccessKey(accessKeyId);
-  if (!client) throw new Error(`no dev client ${accessKeyId}`);
-  const headers = signRequest({ method: 'POST', path: PATH, body, accessKeyId, secret: client.secret });
-  return {
-    httpMethod: 'POST',
-    path: PATH,
-    resource: PATH,
-    body,
-    isBase64Encoded: false,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    multiValueHeaders: {},
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { path: PATH, requestId: randomUUID(), stage: 'dev' },
-  } as unknown as APIGatewayProxyEvent;
+  return signedApiEvent(registry, accessKeyId, { method: 'POST', path: PATH, body });
 }
 
 async function post(body: unknown, target = api, accessKeyId = REGION_CLIENT) {

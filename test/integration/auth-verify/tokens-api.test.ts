@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RevocationCache } from '../../../functions/auth-verify/domain/revocations';
@@ -18,7 +17,7 @@ import { ClientRegistry } from '../../../shared/client-registry';
 import { type PublishEntry, validatePublishEntry } from '../../../shared/events';
 import { NonceStore } from '../../../shared/nonce-store';
 import { logger } from '../../../shared/observability';
-import { signRequest } from '../../../shared/signing';
+import { apiGatewayEvent, lambdaContext, signedApiEvent } from '../../support/api-gateway';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 
 const ID_KEY = 'integration-test-id-hmac-key-0123456789';
@@ -111,37 +110,22 @@ afterAll(async () => {
   await rm(keyDir, { recursive: true, force: true });
 });
 
-const context = () =>
-  ({ awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
+const context = lambdaContext;
 
-function apiEvent(
-  method: string,
-  path: string,
-  body: string,
-  headers: Record<string, string>,
-): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path,
-    resource: path,
-    body: body === '' ? null : body,
-    isBase64Encoded: false,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    multiValueHeaders: {},
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { path, requestId: randomUUID(), stage: 'dev' },
-  } as unknown as APIGatewayProxyEvent;
-}
+const apiEvent = (method: string, path: string, body: string, headers: Record<string, string>) =>
+  apiGatewayEvent(
+    { method, path, body: body === '' ? null : body },
+    { 'Content-Type': 'application/json', ...headers },
+  );
 
 function signedEvent(accessKeyId: string, method: string, path: string, body: unknown): APIGatewayProxyEvent {
-  const client = registry.findByAccessKey(accessKeyId);
-  if (!client) throw new Error(`no dev client ${accessKeyId}`);
   const text = body === undefined ? '' : JSON.stringify(body);
-  const headers = signRequest({ method, path, body: text, accessKeyId, secret: client.secret, now: clock() });
-  return apiEvent(method, path, text, headers);
+  return signedApiEvent(registry, accessKeyId, {
+    method,
+    path,
+    body: text === '' ? null : text,
+    now: clock(),
+  });
 }
 
 type Route = keyof TokensApi;

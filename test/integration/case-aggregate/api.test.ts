@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -8,7 +7,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCaseApi } from '../../../functions/case-aggregate/api';
 import { processChanges } from '../../../functions/case-aggregate/change-processor';
@@ -19,7 +18,7 @@ import { createCaseStore } from '../../../functions/case-aggregate/store';
 import type { RunningEngine } from '../../../infra/local/engines/dynamodb';
 import { ClientRegistry } from '../../../shared/client-registry';
 import { NonceStore } from '../../../shared/nonce-store';
-import { signRequest } from '../../../shared/signing';
+import { lambdaContext, signedApiEvent } from '../../support/api-gateway';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 import { startLocalSqs, stopLocalSqs } from '../../support/sqs';
 import { CITIZEN_ID, rawRecord, TEST_HMAC_KEY } from '../../unit/case-aggregate/fixtures';
@@ -73,28 +72,18 @@ afterAll(async () => {
   await stopLocalSqs({ engine, sqs });
 });
 
-const context = () =>
-  ({ awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
+const context = lambdaContext;
 
 function signed(accessKeyId: string, method: string, path: string, body = ''): APIGatewayProxyEvent {
-  const client = registry.findByAccessKey(accessKeyId);
-  if (!client) throw new Error(`no dev client ${accessKeyId}`);
-  const headers = signRequest({ method, path, body, accessKeyId, secret: client.secret, now: NOW });
   const caseId = path.startsWith('/v1/cases/') ? path.slice('/v1/cases/'.length) : undefined;
-  return {
-    httpMethod: method,
+  return signedApiEvent(registry, accessKeyId, {
+    method,
     path,
     resource: caseId ? '/v1/cases/{caseId}' : path,
     body,
-    isBase64Encoded: false,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    multiValueHeaders: {},
     pathParameters: caseId ? { caseId } : null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { path, requestId: randomUUID(), stage: 'dev' },
-  } as unknown as APIGatewayProxyEvent;
+    now: NOW,
+  });
 }
 
 const post = (target: typeof api, accessKeyId: string, records: unknown) =>

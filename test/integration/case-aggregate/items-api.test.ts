@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCatalogue } from '../../../functions/case-aggregate/catalogue-seed';
 import { type CatalogueStore, createCatalogueStore } from '../../../functions/case-aggregate/catalogue-store';
@@ -14,7 +13,7 @@ import {
   seededRandom,
 } from '../../../shared/identifiers/generate';
 import { NonceStore } from '../../../shared/nonce-store';
-import { signRequest } from '../../../shared/signing';
+import { lambdaContext, signedApiEvent } from '../../support/api-gateway';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 
 /** The catalogue API on the real HTTP stack, signed like API Gateway would pass it, against DynamoDB Local. */
@@ -60,28 +59,18 @@ afterAll(async () => {
   await tables.dropAll();
 });
 
-const context = () =>
-  ({ awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
+const context = lambdaContext;
 
 function signed(accessKeyId: string, method: string, code: string, body = ''): APIGatewayProxyEvent {
-  const client = registry.findByAccessKey(accessKeyId);
-  if (!client) throw new Error(`no dev client ${accessKeyId}`);
-  const path = `/v1/items/${encodeURIComponent(code)}`;
-  const headers = signRequest({ method, path, body, accessKeyId, secret: client.secret, now: NOW });
-  return {
-    httpMethod: method,
-    path,
+  return signedApiEvent(registry, accessKeyId, {
+    method,
+    path: `/v1/items/${encodeURIComponent(code)}`,
     resource: '/v1/items/{code}',
     body: body || null,
-    isBase64Encoded: false,
-    headers: { ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    multiValueHeaders: {},
     pathParameters: { code },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { path, requestId: randomUUID(), stage: 'dev' },
-  } as unknown as APIGatewayProxyEvent;
+    jsonContentType: Boolean(body),
+    now: NOW,
+  });
 }
 
 const put = (accessKeyId: string, code: string, body: unknown) =>

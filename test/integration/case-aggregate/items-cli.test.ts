@@ -10,7 +10,7 @@ import { createCatalogueStore } from '../../../functions/case-aggregate/catalogu
 import { type CatalogueItem, catalogueRowOf } from '../../../functions/case-aggregate/domain/catalogue';
 import type { CliIo } from '../../../infra/cli/cli';
 import { itemsLoad, itemsSeed, writeCatalogueCsv } from '../../../infra/cli/commands/items';
-import { csvLine } from '../../../infra/cli/registry-csv';
+import { csvLine } from '../../../infra/cli/commands/registry-csv';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 
 /** `items load` and `items seed` as an operator runs them, against a table of DynamoDB Local. */

@@ -1,4 +1,3 @@
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processChanges } from '../../../functions/case-aggregate/change-processor';
@@ -7,7 +6,7 @@ import type { CaseChange } from '../../../functions/case-aggregate/domain/change
 import { DUE_INDEX_SHARDS } from '../../../functions/case-aggregate/domain/overdue';
 import { type CaseStore, createCaseStore, DUE_INDEX } from '../../../functions/case-aggregate/store';
 import { dayToSweep, sweepOverdue } from '../../../functions/case-aggregate/sweep';
-import { localDynamo, scratchTables, uniqueTableName } from '../../support/dynamo';
+import { localDynamo, scratchTables } from '../../support/dynamo';
 import { changeOf } from '../../unit/case-aggregate/fixtures';
 
 /** The sweep against DynamoDB Local: the sparse due index, the version-conditioned mark and the ADD, exactly once. */
@@ -19,33 +18,8 @@ let statsTable: string;
 let store: CaseStore;
 
 /** The cases table as CDK declares it: gsi1 and the keys-only due index. */
-async function createCasesTable(): Promise<string> {
-  const name = uniqueTableName('cases');
-  const string = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
-  const keys = (hash: string, range: string) => [
-    { AttributeName: hash, KeyType: 'HASH' as const },
-    { AttributeName: range, KeyType: 'RANGE' as const },
-  ];
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: keys('pk', 'sk'),
-      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', DUE_INDEX.partitionKey, DUE_INDEX.sortKey].map(
-        string,
-      ),
-      GlobalSecondaryIndexes: [
-        { IndexName: 'gsi1', KeySchema: keys('gsi1pk', 'gsi1sk'), Projection: { ProjectionType: 'ALL' } },
-        {
-          IndexName: DUE_INDEX.indexName,
-          KeySchema: keys(DUE_INDEX.partitionKey, DUE_INDEX.sortKey),
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
-    }),
-  );
-  return name;
-}
+const createCasesTable = () =>
+  tables.create('cases', { gsi1: true, indexes: [{ ...DUE_INDEX, projection: 'KEYS_ONLY' }] });
 
 beforeAll(async () => {
   [casesTable, statsTable] = await Promise.all([createCasesTable(), tables.create('stats')]);
@@ -53,7 +27,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client.send(new DeleteTableCommand({ TableName: casesTable }));
   await tables.dropAll();
 });
 

@@ -186,7 +186,8 @@ describe('daily rollup', () => {
     ]);
     const monthCsv = await objectOf('assessments/2026-11.csv');
     expect(monthCsv.body).toContain(
-      '2026-11,nation,nation,,,,,6,3,1,4,2,1,3,2,44.75,50.00,33.33,50.00,11.19,,',
+      // No evaluation counted: the six evaluation counters are 0, satisfaction and rectification rates empty.
+      '2026-11,nation,nation,,,,,6,3,1,4,2,1,3,2,44.75,0,0,0,0,0,0,50.00,33.33,50.00,11.19,,',
     );
   });
 

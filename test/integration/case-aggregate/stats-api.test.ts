@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollUp } from '../../../functions/case-aggregate/domain/rollup';
 import { rollUpDay } from '../../../functions/case-aggregate/rollup';
@@ -10,7 +9,7 @@ import { createRollupStore, type RollupStore } from '../../../functions/case-agg
 import { createStatsApi } from '../../../functions/case-aggregate/stats-api';
 import { ClientRegistry } from '../../../shared/client-registry';
 import { NonceStore } from '../../../shared/nonce-store';
-import { encodeQuery, signRequest } from '../../../shared/signing';
+import { lambdaContext, signedApiEvent } from '../../support/api-gateway';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 import {
   cell,
@@ -88,8 +87,7 @@ afterAll(async () => {
   await tables.dropAll();
 });
 
-const context = () =>
-  ({ awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
+const context = lambdaContext;
 
 function signedGet(
   accessKeyId: string,
@@ -98,30 +96,15 @@ function signedGet(
   query: Record<string, string> | null,
   pathParameters: Record<string, string> | null,
 ): APIGatewayProxyEvent {
-  const client = registry.findByAccessKey(accessKeyId);
-  if (!client) throw new Error(`no dev client ${accessKeyId}`);
-  const headers = signRequest({
+  return signedApiEvent(registry, accessKeyId, {
     method: 'GET',
     path,
-    query: query ? encodeQuery(query) : null,
-    accessKeyId,
-    secret: client.secret,
+    resource,
+    query,
+    pathParameters,
+    jsonContentType: false,
     now: NOW,
   });
-  return {
-    httpMethod: 'GET',
-    path,
-    resource,
-    body: null,
-    isBase64Encoded: false,
-    headers,
-    multiValueHeaders: {},
-    pathParameters,
-    queryStringParameters: query,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { path, requestId: randomUUID(), stage: 'dev' },
-  } as unknown as APIGatewayProxyEvent;
 }
 
 const getStats = (accessKeyId: string, query: Record<string, string>) =>

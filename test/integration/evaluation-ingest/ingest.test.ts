@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createRemoteJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessTokenClaims, type TokenSigner } from '../../../functions/auth-verify/domain/tokens';
@@ -32,7 +31,7 @@ import type { RunningEngine } from '../../../infra/local/engines/dynamodb';
 import { listenOnLoopback } from '../../../infra/local/engines/ports';
 import { ClientRegistry } from '../../../shared/client-registry';
 import { NonceStore } from '../../../shared/nonce-store';
-import { signRequest } from '../../../shared/signing';
+import { lambdaContext, signedApiEvent } from '../../support/api-gateway';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 import { startLocalSqs, stopLocalSqs } from '../../support/sqs';
 import {
@@ -122,27 +121,16 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-const context = () =>
-  ({ awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
+const context = lambdaContext;
 
 function signed(accessKeyId: string, path: string, body: string, extraHeaders: Record<string, string> = {}) {
-  const client = registry.findByAccessKey(accessKeyId);
-  if (!client) throw new Error(`no dev client ${accessKeyId}`);
-  const headers = signRequest({ method: 'POST', path, body, accessKeyId, secret: client.secret, now: NOW });
-  return {
-    httpMethod: 'POST',
+  return signedApiEvent(registry, accessKeyId, {
+    method: 'POST',
     path,
-    resource: path,
     body,
-    isBase64Encoded: false,
-    headers: { 'Content-Type': 'application/json', ...headers, ...extraHeaders },
-    multiValueHeaders: {},
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { path, requestId: randomUUID(), stage: 'dev' },
-  } as unknown as APIGatewayProxyEvent;
+    headers: extraHeaders,
+    now: NOW,
+  });
 }
 
 const postBatch = (accessKeyId: string, records: unknown) =>

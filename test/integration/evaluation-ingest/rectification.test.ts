@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rectificationTransitionedV1 } from '../../../events/rectification-transitioned.v1';
 import { defaultDeadlineSettings } from '../../../functions/evaluation-ingest/domain/deadlines';
@@ -18,7 +17,7 @@ import { createTicketStore, openTicketItem } from '../../../functions/evaluation
 import { ClientRegistry } from '../../../shared/client-registry';
 import type { HttpDependencyOverrides } from '../../../shared/http';
 import { NonceStore } from '../../../shared/nonce-store';
-import { encodeQuery, signRequest } from '../../../shared/signing';
+import { lambdaContext, signedApiEvent } from '../../support/api-gateway';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 import { DEPARTMENT, ticketInput } from '../../unit/evaluation-ingest/ticket-fixtures';
 import { createTicketsTable } from './tickets-table';
@@ -94,8 +93,7 @@ afterAll(async () => {
   await scratch.dropAll();
 });
 
-const context = () =>
-  ({ awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
+const context = lambdaContext;
 
 function signed(
   accessKeyId: string,
@@ -104,33 +102,16 @@ function signed(
   path: string,
   options: { body?: string; query?: Record<string, string>; pathParameters?: Record<string, string> } = {},
 ): APIGatewayProxyEvent {
-  const client = registry.findByAccessKey(accessKeyId);
-  if (!client) throw new Error(`no dev client ${accessKeyId}`);
-  const body = options.body ?? '';
-  const query = options.query ?? null;
-  const headers = signRequest({
+  return signedApiEvent(registry, accessKeyId, {
     method,
-    path,
-    body,
-    query: query ? encodeQuery(query) : null,
-    accessKeyId,
-    secret: client.secret,
-    now: NOW,
-  });
-  return {
-    httpMethod: method,
     path,
     resource,
     body: options.body ?? null,
-    isBase64Encoded: false,
-    headers: { ...(options.body ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    multiValueHeaders: {},
+    query: options.query ?? null,
     pathParameters: options.pathParameters ?? null,
-    queryStringParameters: query,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { path, requestId: randomUUID(), stage: 'dev' },
-  } as unknown as APIGatewayProxyEvent;
+    jsonContentType: Boolean(options.body),
+    now: NOW,
+  });
 }
 
 const TRANSITION_RESOURCE = '/v1/rectifications/{evaluationId}/transitions';

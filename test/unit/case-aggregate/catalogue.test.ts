@@ -11,7 +11,7 @@ import {
   parseCatalogueRow,
 } from '../../../functions/case-aggregate/domain/catalogue';
 import { loadCatalogueCsv } from '../../../infra/cli/commands/items';
-import { csvLine } from '../../../infra/cli/registry-csv';
+import { csvLine } from '../../../infra/cli/commands/registry-csv';
 import { validateCreditCode, validateImplementationCode } from '../../../shared/identifiers';
 import { PROVINCES, provinceOf } from '../../../shared/regions';
 import { DEPARTMENT, ITEM } from './fixtures';

@@ -53,4 +53,14 @@ describe('rates', () => {
     expect(rendered.averageProcessingHours).toEqual({ numerator: 34.75, denominator: 3, value: 11.58 });
     expect(rendered.fullyOnlineRate).toEqual({ numerator: 0, denominator: 6, value: 0 });
   });
+
+  it('satisfaction = satisfied / evaluations, rectification = rectified / bad reviews; null without any', () => {
+    const rates = ratesOf(counters({ evaluations: 8, satisfied: 6, badReviews: 3, rectified: 2 }));
+    expect(rates.satisfactionRate).toEqual({ numerator: 6, denominator: 8 });
+    expect(rates.rectificationRate).toEqual({ numerator: 2, denominator: 3 });
+    expect(renderRates(rates).rectificationRate).toEqual({ numerator: 2, denominator: 3, value: 66.67 });
+    const none = ratesOf(counters({ received: 5, dismissed: 1 }));
+    expect(none.satisfactionRate).toBeNull();
+    expect(none.rectificationRate).toBeNull();
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rollUp } from '../../../functions/case-aggregate/domain/rollup';
 import { CSV_HEADER, renderCsv, renderJson, snapshotOf } from '../../../functions/case-aggregate/snapshot';
-import { DAY_CELLS, DEPT_HANGZHOU } from './rollup-fixtures';
+import { cell, DAY_CELLS, DEPT_GUANGZHOU, DEPT_HANGZHOU, ITEM_A, ITEM_C, ITEM_D } from './rollup-fixtures';
 
 const snapshot = snapshotOf({
   period: '2026-11-20',
@@ -31,7 +31,69 @@ describe('assessment snapshot', () => {
       },
     });
     expect(parsed.rounding).toMatch(/half up/);
-    expect(parsed.notes.join(' ')).toMatch(/satisfactionRate and rectificationRate are null/);
+    expect(parsed.notes.join(' ')).toMatch(/satisfactionRate \(满意率\) = satisfied \/ evaluations/);
+    expect(parsed.notes.join(' ')).toMatch(/rectificationRate \(差评整改率\) = rectified \/ badReviews/);
+  });
+
+  it('evaluation counters: columns after the case counters, 满意率 and 差评整改率 from them', () => {
+    // By hand: 330106 has 4 votes (3 satisfied), 330102 has 3 (2 satisfied) → province 5/7 = 71.43 %;
+    // bad reviews 2 + 1 = 3, rectified 1 → 33.33 %; 440106 has no vote → both rates null (empty cells).
+    const withEvaluations = snapshotOf({
+      period: '2026-11',
+      periodType: 'month',
+      generatedAt: '2026-12-01T01:00:02.000Z',
+      coverage: { days: 30, daysInPeriod: 30, firstDay: '2026-11-01', lastDay: '2026-11-30' },
+      scopes: rollUp([
+        cell('330106', DEPT_HANGZHOU, ITEM_A, {
+          evaluations: 4,
+          satisfied: 3,
+          flagged: 1,
+          badReviews: 1,
+          dismissed: 1,
+        }),
+        cell('330102', DEPT_HANGZHOU, ITEM_C, { evaluations: 3, satisfied: 2, badReviews: 2, rectified: 1 }),
+        cell('440106', DEPT_GUANGZHOU, ITEM_D, { received: 1 }),
+      ]),
+    });
+    const zhejiang = withEvaluations.scopes.find((s) => s.scope === 'province#330000');
+    expect(zhejiang?.counters).toMatchObject({
+      evaluations: 7,
+      satisfied: 5,
+      flagged: 1,
+      badReviews: 3,
+      rectified: 1,
+      dismissed: 1,
+    });
+    expect(zhejiang?.rates.satisfactionRate).toEqual({ numerator: 5, denominator: 7, value: 71.43 });
+    expect(zhejiang?.rates.rectificationRate).toEqual({ numerator: 1, denominator: 3, value: 33.33 });
+
+    const lines = renderCsv(withEvaluations).slice(1).split('\r\n');
+    const row = (scope: string) => {
+      const line = lines.find((l) => l.split(',')[1] === scope);
+      return Object.fromEntries(CSV_HEADER.map((name, i) => [name, line?.split(',')[i]]));
+    };
+    expect(CSV_HEADER.slice(16, 22)).toEqual([
+      'evaluations',
+      'satisfied',
+      'flagged',
+      'badReviews',
+      'rectified',
+      'dismissed',
+    ]);
+    expect(row('province#330000')).toMatchObject({
+      evaluations: '7',
+      satisfied: '5',
+      badReviews: '3',
+      rectified: '1',
+      satisfactionRate: '71.43',
+      rectificationRate: '33.33',
+    });
+    expect(row('region#330102')).toMatchObject({ satisfactionRate: '66.67', rectificationRate: '50.00' });
+    expect(row('province#440000')).toMatchObject({
+      evaluations: '0',
+      satisfactionRate: '',
+      rectificationRate: '',
+    });
   });
 
   it('CSV: BOM, header, one CRLF row per scope; null rates are empty cells', () => {

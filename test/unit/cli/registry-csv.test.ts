@@ -6,7 +6,7 @@ import {
   parseCsvLine,
   parseHeader,
   readRegistryCsv,
-} from '../../../infra/cli/registry-csv';
+} from '../../../infra/cli/commands/registry-csv';
 
 const rowsOf = async (text: string) => {
   const rows = [];

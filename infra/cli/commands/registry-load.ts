@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { type RegistryRecord, toRegistryRecord } from '../../functions/auth-verify/domain/registry-record';
-import type { PutReport } from '../../functions/auth-verify/registry-store';
+import { type RegistryRecord, toRegistryRecord } from '../../../functions/auth-verify/domain/registry-record';
+import type { PutReport } from '../../../functions/auth-verify/registry-store';
 import { readRegistryCsv } from './registry-csv';
 
 /**

@@ -1,9 +1,6 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   DEFAULT_SEED,
   DEMO_REGISTRY,
@@ -11,15 +8,25 @@ import {
   identitiesOf,
   type SyntheticRegistry,
   writeIdentities,
-} from '../../functions/auth-verify/registry-seed';
-import { createRegistryStore } from '../../functions/auth-verify/registry-store';
-import { REPO_ROOT } from '../local/workers';
-import type { CliIo } from './cli';
-import { CliError, UsageError } from './errors';
-import { progressBar } from './progress';
+} from '../../../functions/auth-verify/registry-seed';
+import { createRegistryStore } from '../../../functions/auth-verify/registry-store';
+import type { CliIo } from '../cli';
+import {
+  loadFileWithProgress,
+  localStateDir,
+  parseCommandLine,
+  parseLoadCommandLine,
+  printRejectedRows,
+  resolvePath,
+  TARGET_OPTIONS,
+  type TargetValues,
+  wholeNumber,
+} from '../command-kit';
+import { CliError, UsageError } from '../errors';
+import { progressBar } from '../progress';
+import { documentClientFor, type RegistryTarget, resolveIdHmacKey, resolveTarget } from '../target';
 import { csvLine } from './registry-csv';
 import { LoadInterruptedError, type LoadReport, loadRegistryCsv } from './registry-load';
-import { documentClientFor, type RegistryTarget, resolveIdHmacKey, resolveTarget } from './target';
 
 const TARGET_HELP = `Target (default: the local hub started by npm start):
   --table NAME       registry table; default: output RegistryTableName of stack zwfw-<stage>-private
@@ -76,32 +83,7 @@ ${TARGET_HELP}
 
 Exit status: 0 seeded; 1 failure; 2 usage error.`;
 
-const targetOptions = {
-  table: { type: 'string' },
-  endpoint: { type: 'string' },
-  stage: { type: 'string', default: 'dev' },
-  'state-dir': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
-
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    // parseArgs names the option at fault, never an argument's value.
-    throw new UsageError((error as Error).message);
-  }
-}
-
 const MAX_GENERATED = 10_000_000;
-
-function wholeNumber(name: string, raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) > max) {
-    throw new UsageError(`--${name} must be a whole number from 0 to ${max}.`);
-  }
-  return Number(raw);
-}
 
 interface Connected {
   target: RegistryTarget;
@@ -109,12 +91,8 @@ interface Connected {
   key: Uint8Array;
 }
 
-async function connect(
-  values: { table?: string; endpoint?: string; stage: string; 'state-dir'?: string },
-  io: CliIo,
-): Promise<Connected> {
-  // Where npm start keeps its state, wherever the operator stands.
-  const stateDir = values['state-dir'] ?? io.env.HUB_STATE_DIR ?? join(REPO_ROOT, '.hub');
+async function connect(values: TargetValues, io: CliIo): Promise<Connected> {
+  const stateDir = localStateDir(values, io);
   const target = resolveTarget(
     { table: values.table, endpoint: values.endpoint, stage: values.stage, stateDir },
     io.cwd,
@@ -123,41 +101,24 @@ async function connect(
   return { target, key, doc: documentClientFor(target) };
 }
 
-const resolvePath = (cwd: string, path: string) => (isAbsolute(path) ? path : join(cwd, path));
-
 export async function registryLoad(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { ...targetOptions, 'dry-run': { type: 'boolean' } });
-  if (values.help) {
-    io.stdout.write(`${LOAD_HELP}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError('registry load takes exactly one FILE.');
-  const file = resolvePath(io.cwd, positionals[0] as string);
-  const size = await stat(file).then(
-    (s) => (s.isFile() ? s.size : Number.NaN),
-    () => Number.NaN,
-  );
-  if (Number.isNaN(size)) throw new CliError(`Cannot read ${file}: no such file.`);
-
-  const dryRun = values['dry-run'] === true;
+  const commandLine = await parseLoadCommandLine(args, io, { name: 'registry load', help: LOAD_HELP });
+  if (!commandLine) return 0;
+  const { values, path, size, dryRun } = commandLine;
   const connected = dryRun ? undefined : await connect(values, io);
   const store = connected && createRegistryStore({ doc: connected.doc, table: connected.target.table });
-  const input = createReadStream(file);
-  const progress = progressBar(io.stderr, dryRun ? 'checking' : 'loading', 'rows');
-  progress.start(size);
   try {
-    const report = await loadRegistryCsv({
-      input,
-      key: connected?.key ?? 'dry-run: nothing is hashed for storage',
-      ...(store ? { write: (records) => store.putRecords(records) } : {}),
-      onProgress: (rows) => progress.update(input.bytesRead, rows),
-    });
-    progress.update(size, report.rows);
-    progress.stop();
+    const report = await loadFileWithProgress(io, { path, size, dryRun }, (input, onProgress) =>
+      loadRegistryCsv({
+        input,
+        key: connected?.key ?? 'dry-run: nothing is hashed for storage',
+        ...(store ? { write: (records) => store.putRecords(records) } : {}),
+        onProgress,
+      }),
+    );
     printLoadReport(io, report, dryRun ? undefined : connected?.target.table);
     return report.rejectedCount > 0 ? 1 : 0;
   } catch (error) {
-    progress.stop();
     if (error instanceof LoadInterruptedError) {
       throw new CliError(
         `The load stopped: ${error.message}. Rows before it were written; fix the cause and load the file again (rows are upserts).`,
@@ -165,15 +126,12 @@ export async function registryLoad(args: string[], io: CliIo): Promise<number> {
     }
     throw error;
   } finally {
-    input.destroy();
     connected?.doc.destroy();
   }
 }
 
 function printLoadReport(io: CliIo, report: LoadReport, table: string | undefined): void {
-  for (const { line, reason } of report.rejected) io.stderr.write(`line ${line}: rejected (${reason})\n`);
-  const unlisted = report.rejectedCount - report.rejected.length;
-  if (unlisted > 0) io.stderr.write(`… and ${unlisted} more rejected rows not listed.\n`);
+  printRejectedRows(io, report);
   const valid = report.valid.person + report.valid.enterprise;
   const what = `${valid} identities (${report.valid.person} persons, ${report.valid.enterprise} enterprises)`;
   io.stdout.write(
@@ -194,8 +152,8 @@ function printLoadReport(io: CliIo, report: LoadReport, table: string | undefine
 }
 
 export async function registrySeed(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    ...targetOptions,
+  const { values, positionals } = parseCommandLine(args, {
+    ...TARGET_OPTIONS,
     persons: { type: 'string' },
     enterprises: { type: 'string' },
     seed: { type: 'string' },
@@ -206,9 +164,9 @@ export async function registrySeed(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError('registry seed takes no positional arguments.');
-  const persons = wholeNumber('persons', values.persons, 0, MAX_GENERATED);
-  const enterprises = wholeNumber('enterprises', values.enterprises, 0, MAX_GENERATED);
-  const seed = wholeNumber('seed', values.seed, DEFAULT_SEED, 2 ** 32 - 1);
+  const persons = wholeNumber('persons', values.persons, 0, { max: MAX_GENERATED });
+  const enterprises = wholeNumber('enterprises', values.enterprises, 0, { max: MAX_GENERATED });
+  const seed = wholeNumber('seed', values.seed, DEFAULT_SEED, { max: 2 ** 32 - 1 });
 
   const connected = await connect(values, io);
   const generated = generateSyntheticRegistry({ persons, enterprises, seed });

@@ -4,7 +4,7 @@ import {
   parseRegistryRow,
   type RegistryIdentity,
   type RegistryRow,
-} from '../../functions/auth-verify/domain/registry-record';
+} from '../../../functions/auth-verify/domain/registry-record';
 
 /**
  * The registry extract format `registry load` reads: UTF-8 CSV (RFC 4180 quoting, LF or CRLF), one header
