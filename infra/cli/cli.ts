@@ -1,6 +1,7 @@
 import { ITEMS_LOAD_HELP, ITEMS_SEED_HELP, itemsLoad, itemsSeed } from './commands/items';
 import { LOAD_HELP, registryLoad, registrySeed, SEED_HELP } from './commands/registry';
 import { ROLLUP_HELP, rollupCommand } from './commands/rollup';
+import { SIGN_IN_HELP, signIn } from './commands/sign-in';
 import { CliError, UsageError } from './errors';
 
 /**
@@ -53,6 +54,13 @@ const COMMANDS: readonly Command[] = [
     summary: 'roll a range of days (and their months) into assessments: backfill of the daily rollup',
     help: ROLLUP_HELP,
     run: rollupCommand,
+  },
+  {
+    words: ['sign-in'],
+    summary:
+      'sign a registry person in at the local hub (dev): ticket, redirect and, with --validate, a token',
+    help: SIGN_IN_HELP,
+    run: signIn,
   },
 ];
 

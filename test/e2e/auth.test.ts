@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ENTERPRISES, DEMO_PERSONS } from '../../functions/auth-verify/registry-seed';
+import { runCli } from '../../infra/cli/cli';
 import { type RunningHub, startHub } from '../../infra/local/hub';
 import { generateCitizenId, seededRandom } from '../../shared/identifiers/generate';
 import { localAwsConfig } from '../support/aws';
@@ -117,6 +118,32 @@ describe('single sign-on and tokens through the local hub', () => {
     await hub.drained({ timeoutMs: 10_000 });
     const announced = eventsOnTheBus().filter((e) => e['detail-type'] === 'TokenRevoked');
     expect(announced.map((e) => e.detail.jti)).toContain(payload.jti);
+  });
+
+  it('signs a person in from the operator CLI as well', async () => {
+    let stdout = '';
+    const sink = (write: (text: string) => void) => ({
+      write: (chunk: string) => {
+        write(chunk);
+        return true;
+      },
+    });
+    const code = await runCli(
+      ['sign-in', '--id', zhangSan.idNumber, '--name', zhangSan.name, '--validate', '--state-dir', stateDir],
+      {
+        stdout: sink((text) => {
+          stdout += text;
+        }) as unknown as NodeJS.WritableStream,
+        stderr: sink(() => {}) as unknown as NodeJS.WritableStream,
+        env: {},
+        cwd: process.cwd(),
+      },
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ticket {4}\S+/m);
+    expect(stdout).not.toContain(zhangSan.idNumber);
+    const { accessToken } = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { accessToken: string };
+    expect((await introspect(accessToken)).active).toBe(true);
   });
 
   it('refuses to revoke a token issued to another platform', async () => {
