@@ -1,5 +1,5 @@
 import { type Day, shanghaiDay } from './calendar';
-import { type BucketKey, bucketId, provinceOf, shardOf } from './statistics';
+import { type BucketKey, bucketId, statisticsBucket } from './statistics';
 
 /**
  * Evaluation statistics (好差评) counted into the same buckets as the cases, from the evaluation capability's events
@@ -137,19 +137,7 @@ const withSortedFlags = (vote: VoteFact): VoteFact => ({ ...vote, flags: [...new
 
 /** The statistics bucket of a case's dimensions on a day: the same key the case counters use. */
 export function evaluationBucket(dimensions: EvaluationDimensions, day: Day, shards: number): BucketKey {
-  const province = provinceOf(dimensions.regionCode);
-  const shard = shardOf(dimensions.caseId, shards);
-  const { regionCode, departmentCode, itemCode } = dimensions;
-  return {
-    pk: `STATS#${province}#${day}#${shard}`,
-    sk: `${regionCode}#${departmentCode}#${itemCode}`,
-    province,
-    day,
-    shard,
-    regionCode,
-    departmentCode,
-    itemCode,
-  };
+  return statisticsBucket(dimensions, day, shards);
 }
 
 /**

@@ -82,9 +82,18 @@ export function shardOf(caseId: string, shards: number): number {
 export const bucketId = (bucket: Pick<BucketKey, 'pk' | 'sk'>) => `${bucket.pk}|${bucket.sk}`;
 
 export function bucketOf(record: CaseRecord, day: Day, options: StatisticsOptions): BucketKey {
-  const province = provinceOf(record.regionCode);
-  const shard = shardOf(record.caseId, options.shards);
-  const { regionCode, departmentCode, itemCode } = record;
+  return statisticsBucket(record, day, options.shards);
+}
+
+/** The bucket of a case's dimensions on a day; evaluation counts land in the same buckets as case counts. */
+export function statisticsBucket(
+  dimensions: Pick<CaseRecord, 'caseId' | 'regionCode' | 'departmentCode' | 'itemCode'>,
+  day: Day,
+  shards: number,
+): BucketKey {
+  const province = provinceOf(dimensions.regionCode);
+  const shard = shardOf(dimensions.caseId, shards);
+  const { regionCode, departmentCode, itemCode } = dimensions;
   return {
     pk: `STATS#${province}#${day}#${shard}`,
     sk: `${regionCode}#${departmentCode}#${itemCode}`,
