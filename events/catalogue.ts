@@ -270,7 +270,7 @@ export const evaluationReceivedV1Event = defineEvent({
       capability: 'case-aggregate',
       purpose:
         'Satisfaction (满意率) per region, department, item and day: counts votes (isReview false) once per evaluationId, keeps the union of flags.',
-      status: 'planned',
+      status: 'live',
     },
   ],
   example: {
@@ -308,7 +308,7 @@ export const badReviewOpenedV1Event = defineEvent({
     {
       capability: 'case-aggregate',
       purpose: 'Bad reviews opened per region, department, item and day: the base of the rectification rate.',
-      status: 'planned',
+      status: 'live',
     },
   ],
   example: {
@@ -346,7 +346,7 @@ export const rectificationTransitionedV1Event = defineEvent({
       capability: 'case-aggregate',
       purpose:
         'Rectification rate (差评整改率) and revisit satisfaction; a dismissed review leaves the satisfaction statistics.',
-      status: 'planned',
+      status: 'live',
     },
   ],
   example: {

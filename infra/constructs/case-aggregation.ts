@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
+import type { Rule } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
@@ -7,6 +8,8 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DUE_INDEX } from '../../functions/case-aggregate/store';
 import type { StageConfig } from '../config';
+import { DeadLetterQueue } from './dead-letter-queue';
+import { subscribeQueueToEvents } from './event-subscription';
 import { createHubBucket } from './hub-bucket';
 import { HubFunction } from './hub-function';
 import type { HubRestApi } from './hub-rest-api';
@@ -15,6 +18,12 @@ import { HubTable } from './hub-table';
 import { acknowledgeNag, nagArnReference } from './nag';
 import type { HubPlatform } from './platform';
 import { SqsConsumer } from './sqs-consumer';
+
+/** The evaluation events this capability counts (evaluation ingest publishes them). */
+export const EVALUATION_EVENTS_PATTERN = {
+  source: ['zwfw.evaluation-ingest'],
+  detailType: ['EvaluationReceived', 'BadReviewOpened', 'RectificationTransitioned'],
+} as const;
 
 export interface CaseAggregationProps {
   platform: HubPlatform;
@@ -49,6 +58,10 @@ export class CaseAggregation extends Construct {
   readonly sweepFunction: HubFunction;
   readonly rollupFunction: HubFunction;
   readonly ingest: SqsConsumer;
+  /** Evaluation events counted into the statistics buckets (satisfaction, rectification). */
+  readonly evaluationEvents: SqsConsumer;
+  readonly evaluationEventsFunction: HubFunction;
+  readonly evaluationEventsRule: Rule;
   readonly sweepSchedule: HubSchedule;
   readonly rollupSchedule: HubSchedule;
 
@@ -129,6 +142,8 @@ export class CaseAggregation extends Construct {
     this.statsFunction = this.createStatsApi(platform, props.api);
     this.sweepFunction = this.createOverdueSweep(platform);
     this.rollupFunction = this.createRollup(platform);
+    [this.evaluationEventsFunction, this.evaluationEvents, this.evaluationEventsRule] =
+      this.countEvaluationEvents(platform);
     // Working days are judged wherever a due day is computed: by the consumer on each change, by the sweep.
     for (const fn of [this.ingestFunction, this.sweepFunction])
       fn.addEnvironment('HOLIDAY_CALENDAR', config.holidayCalendar);
@@ -208,6 +223,57 @@ export class CaseAggregation extends Construct {
     );
     fn.addEnvironment('STATS_SHARDS', String(platform.config.statsShards));
     return fn;
+  }
+
+  /**
+   * Evaluation ingest's events, learnt from the bus into this capability's own queue and counted into its own
+   * statistics buckets exactly once (functions/case-aggregate/evaluation-events.ts): never its tables.
+   */
+  private countEvaluationEvents(platform: HubPlatform): [HubFunction, SqsConsumer, Rule] {
+    const { config } = platform;
+    const fn = new HubFunction(this, 'EvaluationEventsFunction', {
+      platform,
+      entry: 'functions/case-aggregate/evaluation-events.ts',
+      serviceName: SERVICE_NAME,
+      description:
+        'Counts evaluation events (votes, bad reviews, rectifications) into the statistics buckets',
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+    });
+    fn.bindTable(this.statsTable, 'STATS_TABLE', 'readWrite');
+    fn.addEnvironment('STATS_SHARDS', String(config.statsShards));
+    const consumer = new SqsConsumer(this, 'EvaluationEvents', {
+      config,
+      encryptionKey: this.key,
+      alarmTopic: platform.alarmTopic,
+      purpose: 'evaluation-counts',
+      impact:
+        'Evaluation events failed 3 times and are parked: satisfaction and rectification rates miss them until the messages are redriven.',
+      consumer: fn,
+      batchSize: 50,
+      maxBatchingWindow: Duration.seconds(1),
+    });
+    const deliveryDlq = new DeadLetterQueue(this, 'EvaluationEventsDeliveryDlq', {
+      config,
+      encryptionKey: this.key,
+      purpose: 'evaluation-counts-delivery',
+      impact:
+        'The bus could not deliver evaluation events to case aggregation: satisfaction and rectification rates miss them until the events are redriven to its queue.',
+      alarmTopic: platform.alarmTopic,
+      feeder: 'eventbridge',
+    });
+    const rule = subscribeQueueToEvents(this, {
+      ruleId: 'EvaluationEventsRule',
+      description: 'Evaluation ingest events to the case aggregation counting queue',
+      bus: platform.eventBus,
+      pattern: EVALUATION_EVENTS_PATTERN,
+      consumer,
+      deliveryDlq,
+      key: this.key,
+      keyStatementSid: 'EventBridgeSendsToTheEvaluationCountsQueues',
+      queueStatementSid: 'OnlyTheEvaluationEventsRuleSends',
+    });
+    return [fn, consumer, rule];
   }
 
   private createRollup(platform: HubPlatform): HubFunction {

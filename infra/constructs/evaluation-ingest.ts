@@ -1,8 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule } from 'aws-cdk-lib/aws-events';
-import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Rule } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -18,6 +16,7 @@ import {
 } from '../../functions/evaluation-ingest/domain/rules';
 import { DUE_INDEX } from '../../functions/evaluation-ingest/ticket-store';
 import { DeadLetterQueue } from './dead-letter-queue';
+import { subscribeQueueToEvents } from './event-subscription';
 import { HubFunction } from './hub-function';
 import type { HubRestApi } from './hub-rest-api';
 import { HubSchedule } from './hub-schedule';
@@ -210,50 +209,19 @@ export class EvaluationIngest extends Construct {
     return this.evaluations.deadLetterQueue.queue;
   }
 
-  /**
-   * `CaseStatusChanged` from the private bus into the case-events queue. EventBridge encrypts with the
-   * capability key when it sends to the queue or, failing that, to the delivery DLQ; only on this account's behalf.
-   * (CDK's SqsQueue target also grants EventBridge the key without a condition; the queue policies are the gate.)
-   */
+  /** `CaseStatusChanged` from the private bus into the case-events queue (see event-subscription.ts). */
   private routeCaseEvents(platform: HubPlatform): Rule {
-    const events = new ServicePrincipal('events.amazonaws.com');
-    this.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'EventBridgeSendsToTheEvaluationQueues',
-        principals: [events],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
-    const rule = new Rule(this, 'CaseEventsRule', {
-      eventBus: platform.eventBus,
+    return subscribeQueueToEvents(this, {
+      ruleId: 'CaseEventsRule',
       description: 'CaseStatusChanged (case aggregation) to the evaluation ingest case-events queue',
-      eventPattern: {
-        source: [...CASE_EVENTS_PATTERN.source],
-        detailType: [...CASE_EVENTS_PATTERN.detailType],
-      },
-      targets: [
-        new SqsQueue(this.caseEvents.queue, {
-          deadLetterQueue: this.caseEventsDeliveryDlq.queue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
-      ],
+      bus: platform.eventBus,
+      pattern: CASE_EVENTS_PATTERN,
+      consumer: this.caseEvents,
+      deliveryDlq: this.caseEventsDeliveryDlq,
+      key: this.key,
+      keyStatementSid: 'EventBridgeSendsToTheEvaluationQueues',
+      queueStatementSid: 'OnlyTheCaseEventsRuleSends',
     });
-    // CDK lets EventBridge send to an encrypted target queue without naming the rule: no other rule, of any
-    // account, may put messages on this capability's queue.
-    this.caseEvents.queue.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'OnlyTheCaseEventsRuleSends',
-        effect: Effect.DENY,
-        principals: [events],
-        actions: ['sqs:SendMessage'],
-        resources: [this.caseEvents.queue.queueArn],
-        conditions: { ArnNotEquals: { 'aws:SourceArn': rule.ruleArn } },
-      }),
-    );
-    return rule;
   }
 
   private bindFunctions(platform: HubPlatform, tokenIssuer: string, api: HubRestApi): void {

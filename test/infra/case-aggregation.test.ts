@@ -290,3 +290,32 @@ describe('the holiday calendar context', () => {
     expect(build).toThrow(message);
   });
 });
+
+describe('counting evaluation events', () => {
+  it('subscribes its own queue to the evaluation events on the private bus, and only that rule may send', () => {
+    const rule = resourceOf(cases().evaluationEventsRule);
+    expect(propertyAt(rule, 'EventPattern')).toEqual({
+      source: ['zwfw.evaluation-ingest'],
+      'detail-type': ['EvaluationReceived', 'BadReviewOpened', 'RectificationTransitioned'],
+    });
+    const queueId = logicalIdOf(cases().evaluationEvents.queue);
+    const targets = propertyAt<{ Arn: unknown; DeadLetterConfig?: unknown }[]>(rule, 'Targets') ?? [];
+    expect(targets.map((t) => referencedLogicalId(t.Arn))).toEqual([queueId]);
+    expect(targets[0]?.DeadLetterConfig).toBeDefined();
+    const denies = resourcesOfType(template, 'AWS::SQS::QueuePolicy')
+      .flatMap(
+        ([, policy]) =>
+          propertyAt<{ Sid?: string; Effect: string }[]>(policy, 'PolicyDocument.Statement') ?? [],
+      )
+      .filter((statement) => statement.Sid === 'OnlyTheEvaluationEventsRuleSends');
+    expect(denies).toHaveLength(1);
+    expect(denies[0]?.Effect).toBe('Deny');
+  });
+
+  it('runs the counting consumer on the stats table alone', () => {
+    const fn = cases().evaluationEventsFunction;
+    expect(variablesOf(fn)).toMatchObject({ STATS_SHARDS: '8' });
+    expect(Object.keys(variablesOf(fn))).toContain('STATS_TABLE');
+    expect(Object.keys(variablesOf(fn))).not.toContain('CASES_TABLE');
+  });
+});

@@ -35,20 +35,22 @@ describe('what the policies are checking', () => {
   // Guards against policies passing because the resources they check went missing.
   it('the private cloud has the case aggregation, auth verification and evaluation ingest slices', () => {
     const count = (type: string) => resourcesOfType(templates.private, type).length;
-    // Case aggregation: ingest queue and its DLQ, one DLQ per schedule (overdue sweep, daily rollup).
+    // Case aggregation: ingest queue and its DLQ, one DLQ per schedule (overdue sweep, daily rollup), the
+    // evaluation-counting queue with its DLQ and its rule's delivery DLQ.
     // Evaluation ingest: evaluation and case-events queues with their DLQs, the rule's delivery DLQ, the
     // rectification sweep's DLQ.
-    expect(count('AWS::SQS::Queue')).toBe(10);
+    expect(count('AWS::SQS::Queue')).toBe(13);
     expect(count('AWS::DynamoDB::Table')).toBe(9);
-    expect(count('AWS::Lambda::Function')).toBe(15);
+    expect(count('AWS::Lambda::Function')).toBe(16);
     expect(count('AWS::Scheduler::Schedule')).toBe(3);
-    expect(count('AWS::Events::Rule')).toBe(1);
+    // CaseStatusChanged to evaluation ingest; evaluation events to case aggregation.
+    expect(count('AWS::Events::Rule')).toBe(2);
     // The assessments bucket and its access-log bucket.
     expect(count('AWS::S3::Bucket')).toBe(2);
     expect(count('AWS::ApiGateway::Authorizer')).toBe(1);
     expect(count('AWS::ApiGateway::UsagePlan')).toBe(4);
-    expect(count('AWS::Lambda::EventSourceMapping')).toBe(3);
-    expect(count('AWS::CloudWatch::Alarm')).toBe(7);
+    expect(count('AWS::Lambda::EventSourceMapping')).toBe(4);
+    expect(count('AWS::CloudWatch::Alarm')).toBe(9);
   });
 
   it('the public cloud forwards events through a rule with a dead-letter queue', () => {
@@ -140,17 +142,22 @@ describe('private cloud wiring', () => {
   it('consumes every queue in batches of 50 within 1 s, redriving after 3 receives', () => {
     const mappings = resourcesOfType(template(), 'AWS::Lambda::EventSourceMapping');
     const queues = mappings.map(([, mapping]) => referencedLogicalId(propertyAt(mapping, 'EventSourceArn')));
-    // Case ingest, evaluations, evaluation case events.
+    // Case ingest, evaluation counting, evaluations, evaluation case events.
     expect(
       queues
         .map(
           (id) =>
-            /^(CaseAggregationIngest|EvaluationIngestEvaluations|EvaluationIngestCaseEvents)Queue/.exec(
+            /^(CaseAggregationIngest|CaseAggregationEvaluationEvents|EvaluationIngestEvaluations|EvaluationIngestCaseEvents)Queue/.exec(
               id ?? '',
             )?.[1],
         )
         .sort(),
-    ).toEqual(['CaseAggregationIngest', 'EvaluationIngestCaseEvents', 'EvaluationIngestEvaluations']);
+    ).toEqual([
+      'CaseAggregationEvaluationEvents',
+      'CaseAggregationIngest',
+      'EvaluationIngestCaseEvents',
+      'EvaluationIngestEvaluations',
+    ]);
     for (const [, mapping] of mappings) {
       expect(mapping.Properties).toMatchObject({
         BatchSize: 50,
@@ -183,7 +190,7 @@ describe('private cloud wiring', () => {
       expect(variables).toMatchObject({ HUB_STAGE: 'dev', POWERTOOLS_METRICS_NAMESPACE: 'zwfw-hub' });
     }
     const ofService = (service: string) => functions.filter((v) => v.POWERTOOLS_SERVICE_NAME === service);
-    expect(ofService('case-aggregate')).toHaveLength(6);
+    expect(ofService('case-aggregate')).toHaveLength(7);
     // The API and the consumer share one capability schema; the later functions get what theirs names.
     const caseQueueUsers = ofService('case-aggregate').filter((v) => 'CASE_QUEUE_URL' in v);
     expect(caseQueueUsers).toHaveLength(2);
