@@ -75,7 +75,7 @@ export function createIdentityApi(deps: IdentityApiDependencies) {
 const identityEnv = z.object({ REGISTRY_TABLE: tableName, EVENT_BUS_NAME: requiredString });
 
 // Built on first use, so that importing the module (tests, synth) needs no environment.
-const defaultApi = once(async () => {
+const buildDefaultApi = async () => {
   const aws = await import('../../shared/aws');
   const config = loadConfig(identityEnv);
   const store = createRegistryStore({ doc: aws.documentClient, table: config.REGISTRY_TABLE });
@@ -91,10 +91,10 @@ const defaultApi = once(async () => {
       await publisher.publish([{ detailType: 'IdentityVerified', detail }]);
     },
   });
-});
+};
 
 export const handler = routedHandler({
   name: 'identity API',
   routes: { 'POST /v1/identity/verifications': 'verify' },
-  build: async () => ({ verify: await defaultApi() }),
+  build: async () => ({ verify: await buildDefaultApi() }),
 });

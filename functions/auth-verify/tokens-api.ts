@@ -354,7 +354,7 @@ async function signerFromConfig(config: z.output<typeof tokensEnv>): Promise<Tok
 
 // Built on first use, so that importing the module (tests, synth) needs no environment. Module scope keeps one
 // verifier and one revocation set per instance, warm across invocations.
-const defaultApi = once(async () => {
+const buildDefaultApi = async () => {
   const aws = await import('../../shared/aws');
   const config = loadConfig(tokensEnv);
   const clock = () => new Date();
@@ -396,7 +396,7 @@ const defaultApi = once(async () => {
       devSignIn: config.HUB_STAGE === 'dev',
     },
   });
-});
+};
 
 const ROUTES = {
   'POST /v1/tickets/validate': 'validateTicket',
@@ -406,4 +406,4 @@ const ROUTES = {
   'POST /v1/dev/sign-in': 'devSignIn',
 } as const satisfies Record<string, keyof TokensApi>;
 
-export const handler = routedHandler({ name: 'tokens API', routes: ROUTES, build: defaultApi });
+export const handler = routedHandler({ name: 'tokens API', routes: ROUTES, build: buildDefaultApi });

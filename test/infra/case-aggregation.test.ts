@@ -2,14 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAILY_ROLLUP_SCHEDULE, OVERDUE_SWEEP_SCHEDULE } from '../../infra/constructs/case-aggregation';
 import { createHubApp } from '../../infra/stacks/hub';
 import {
-  type CfnResource,
   type CfnTemplate,
   deadLetterQueuesWithoutAlarm,
   propertyAt,
   referencedLogicalId,
   resourcesOfType,
 } from './policies';
-import { logicalIdOf, routesOf, statementsOfRole } from './queries';
+import { logicalIdOf, routesOf, statementsOfRole, templateQueries } from './queries';
 import { cdkJsonContext, NO_BUNDLING, type SynthesisedHub, synthHub } from './synth';
 
 /**
@@ -29,21 +28,7 @@ beforeAll(() => {
 afterAll(() => dev?.cleanUp());
 
 const cases = () => dev.privateCloud.caseAggregation;
-const resourceOf = (construct: Parameters<typeof logicalIdOf>[0]): CfnResource => {
-  const resource = template.Resources[logicalIdOf(construct)];
-  if (!resource) throw new Error(`${construct.node.path} not in the template`);
-  return resource;
-};
-const variablesOf = (construct: Parameters<typeof logicalIdOf>[0]) =>
-  propertyAt<Record<string, unknown>>(resourceOf(construct), 'Environment.Variables') ?? {};
-/** Actions a function's role is allowed, with the logical ids (or joined ARNs) they apply to. */
-const grantsOf = (fn: ReturnType<typeof cases>['rollupFunction']) =>
-  statementsOfRole(template, logicalIdOf(fn.serviceRole)).filter((s) => s.Effect === 'Allow');
-const actionsOn = (fn: ReturnType<typeof cases>['rollupFunction'], resourceId: string) =>
-  grantsOf(fn)
-    .filter((s) => [s.Resource].flat().some((r) => JSON.stringify(r).includes(`"${resourceId}"`)))
-    .flatMap((s) => [s.Action].flat())
-    .sort();
+const { resourceOf, variablesOf, grantsOf, actionsOn } = templateQueries(() => template);
 
 describe('routes', () => {
   it.each([

@@ -8,7 +8,7 @@ import {
   referencedLogicalId,
   resourcesOfType,
 } from './policies';
-import { logicalIdOf, routesOf, statementsOfRole } from './queries';
+import { logicalIdOf, routesOf, templateQueries } from './queries';
 import { NO_BUNDLING, type SynthesisedHub, synthHub } from './synth';
 
 /**
@@ -29,22 +29,7 @@ beforeAll(() => {
 afterAll(() => dev?.cleanUp());
 
 const evaluations = () => dev.privateCloud.evaluationIngest;
-type Fn = ReturnType<typeof evaluations>['consumerFunction'];
-const resourceOf = (construct: Parameters<typeof logicalIdOf>[0]): CfnResource => {
-  const resource = template.Resources[logicalIdOf(construct)];
-  if (!resource) throw new Error(`${construct.node.path} not in the template`);
-  return resource;
-};
-const variablesOf = (fn: Fn) =>
-  propertyAt<Record<string, unknown>>(resourceOf(fn), 'Environment.Variables') ?? {};
-const grantsOf = (fn: Fn) =>
-  statementsOfRole(template, logicalIdOf(fn.serviceRole)).filter((s) => s.Effect === 'Allow');
-/** Actions a function's role is allowed on a resource, named by its logical id. */
-const actionsOn = (fn: Fn, resourceId: string) =>
-  grantsOf(fn)
-    .filter((s) => [s.Resource].flat().some((r) => JSON.stringify(r).includes(`"${resourceId}"`)))
-    .flatMap((s) => [s.Action].flat())
-    .sort();
+const { resourceOf, variablesOf, actionsOn } = templateQueries(() => template);
 const writes = (actions: string[]) => actions.filter((a) => /Put|Update|Delete|Write/.test(a));
 const ref = (construct: Parameters<typeof logicalIdOf>[0]) => ({ Ref: logicalIdOf(construct) });
 const RECTIFY_ENV = {

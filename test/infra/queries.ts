@@ -51,3 +51,24 @@ export function statementsOfRole(t: CfnTemplate, roleLogicalId: string): PolicyS
     )
     .flatMap(([, policy]) => propertyAt<PolicyStatementJson[]>(policy, 'PolicyDocument.Statement') ?? []);
 }
+
+/** The per-construct questions the capability tests ask of one synthesised template. */
+export function templateQueries(template: () => CfnTemplate) {
+  const resourceOf = (construct: IConstruct): CfnResource => {
+    const resource = template().Resources[logicalIdOf(construct)];
+    if (!resource) throw new Error(`${construct.node.path} not in the template`);
+    return resource;
+  };
+  const variablesOf = (fn: IConstruct) =>
+    propertyAt<Record<string, unknown>>(resourceOf(fn), 'Environment.Variables') ?? {};
+  /** Allow statements of a function's role. */
+  const grantsOf = (fn: { serviceRole: IConstruct }) =>
+    statementsOfRole(template(), logicalIdOf(fn.serviceRole)).filter((s) => s.Effect === 'Allow');
+  /** Actions a function's role is allowed on a resource, named by its logical id (or inside a joined ARN). */
+  const actionsOn = (fn: { serviceRole: IConstruct }, resourceId: string) =>
+    grantsOf(fn)
+      .filter((s) => [s.Resource].flat().some((r) => JSON.stringify(r).includes(`"${resourceId}"`)))
+      .flatMap((s) => [s.Action].flat())
+      .sort();
+  return { resourceOf, variablesOf, grantsOf, actionsOn };
+}
