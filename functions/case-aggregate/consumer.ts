@@ -1,11 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
+import { holidayCalendarEnv } from '../../shared/calendar';
 import { loadConfig, positiveInt, requiredString, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
 import { createEventPublisher } from '../../shared/events';
 import { sqsBatchConsumer } from '../../shared/sqs-consumer';
 import { type ChangeProcessorDependencies, processChanges } from './change-processor';
-import { holidayCalendarEnv } from './domain/calendar';
 import { caseChangeMessageSchema } from './domain/change';
 import { createCaseStore } from './store';
 

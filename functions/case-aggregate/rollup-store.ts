@@ -7,8 +7,8 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { Day } from '../../shared/calendar';
 import { PROVINCES } from '../../shared/regions';
-import type { Day } from './domain/calendar';
 import type { PeriodType } from './domain/periods';
 import {
   type Cell,

@@ -3,11 +3,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { AssessmentPublishedV1 } from '../../events/assessment-published.v1';
+import { calendarDaySchema, type Day, isCalendarDay } from '../../shared/calendar';
 import { loadConfig, positiveInt, requiredString, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
 import { createEventPublisher, type EventPublisher } from '../../shared/events';
 import { logger, metrics } from '../../shared/observability';
-import { calendarDaySchema, type Day, isCalendarDay } from './domain/calendar';
 import {
   dayCount,
   daysBetween,

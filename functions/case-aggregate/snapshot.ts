@@ -1,5 +1,5 @@
+import type { Day } from '../../shared/calendar';
 import { findProvince } from '../../shared/regions';
-import type { Day } from './domain/calendar';
 import type { PeriodType } from './domain/periods';
 import { RATE_DECIMALS, RATES_NOTE, type RenderedRates, ratesOf, renderRates } from './domain/rates';
 import { countersToItem, type ScopeLevel, type ScopeTotals } from './domain/rollup';

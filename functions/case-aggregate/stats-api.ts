@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { calendarDaySchema, type Day, isCalendarDay } from '../../shared/calendar';
 import type { AuthenticatedClient } from '../../shared/client-registry';
 import { loadConfig, positiveInt, tableName } from '../../shared/config';
 import { routedHandler } from '../../shared/entry';
@@ -6,7 +7,6 @@ import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { creditCodeSchema, implementationCodeSchema } from '../../shared/identifiers';
 import { forbidden, notFound } from '../../shared/problem';
 import { provinceOf, regionCodeSchema } from '../../shared/regions';
-import { calendarDaySchema, type Day, isCalendarDay } from './domain/calendar';
 import { mayAccessRegion } from './domain/ingest';
 import { dayCount, daysBetween, daysOfMonth, monthOf, parsePeriod, splitIntoMonths } from './domain/periods';
 import { RATES_NOTE, ratesOf, renderRates } from './domain/rates';

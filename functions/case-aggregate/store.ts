@@ -7,8 +7,8 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { addCalendarDays, type Day } from '../../shared/calendar';
 import type { TransactionPlan } from './domain/batching';
-import { addCalendarDays, type Day } from './domain/calendar';
 import { type CaseRecord, currentStatus, earliestStatusAt } from './domain/case';
 import type {
   EvaluationBucketCounters,

@@ -1,15 +1,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { loadConfig, positiveInt, tableName } from '../../shared/config';
-import { logger, metrics } from '../../shared/observability';
-import { type CaseWrite, planTransactions } from './domain/batching';
 import {
   addCalendarDays,
   calendarDaySchema,
   type Day,
   holidayCalendarEnv,
   shanghaiDay,
-} from './domain/calendar';
+} from '../../shared/calendar';
+import { loadConfig, positiveInt, tableName } from '../../shared/config';
+import { logger, metrics } from '../../shared/observability';
+import { type CaseWrite, planTransactions } from './domain/batching';
 import type { CaseRecord } from './domain/case';
 import { DUE_INDEX_SHARDS, markOverdue } from './domain/overdue';
 import { contribution, difference, type StatisticsOptions } from './domain/statistics';

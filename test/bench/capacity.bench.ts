@@ -2,10 +2,10 @@ import { type ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { processChanges } from '../../functions/case-aggregate/change-processor';
 import type { ReceivedChange } from '../../functions/case-aggregate/domain/batching';
-import { weekendsOffCalendar } from '../../functions/case-aggregate/domain/calendar';
 import { triageRecords } from '../../functions/case-aggregate/domain/ingest';
 import { createCaseStore } from '../../functions/case-aggregate/store';
 import { LOCAL_REGION } from '../../infra/local/model';
+import { weekendsOffCalendar } from '../../shared/calendar';
 import { type Random, seededRandom } from '../../shared/identifiers/generate';
 import { maskIdNumber, maskName } from '../../shared/masking';
 import { hmacIdentifier } from '../../shared/pii';

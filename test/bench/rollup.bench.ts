@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Day } from '../../functions/case-aggregate/domain/calendar';
 import { backfill, type PeriodReport, type RollupDependencies } from '../../functions/case-aggregate/rollup';
 import { createRollupStore } from '../../functions/case-aggregate/rollup-store';
 import { LOCAL_REGION } from '../../infra/local/model';
+import type { Day } from '../../shared/calendar';
 import {
   generateAuthorityCode,
   generateImplementationCode,

@@ -1,5 +1,5 @@
 import { changeIdOf } from '../../../events/case-status-changed.v1';
-import type { Day } from './calendar';
+import type { Day } from '../../../shared/calendar';
 import type { CaseChange, Channel, MaskedApplicant } from './change';
 import type { DueDate } from './due';
 import { type CaseStatus, canCoexist, comesBefore, stageOf } from './status';

@@ -1,4 +1,4 @@
-import { type Day, deadlineDay, shanghaiDay, type WorkingCalendar } from './calendar';
+import { type Day, deadlineDay, shanghaiDay, type WorkingCalendar } from '../../../shared/calendar';
 import { type CaseRecord, earliestStatusAt } from './case';
 
 /**

@@ -1,4 +1,4 @@
-import { type Day, shanghaiDay } from './calendar';
+import { type Day, shanghaiDay } from '../../../shared/calendar';
 import { type BucketKey, bucketId, statisticsBucket } from './statistics';
 
 /**

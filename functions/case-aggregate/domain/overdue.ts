@@ -1,4 +1,4 @@
-import { addCalendarDays, type Day, shanghaiDay } from './calendar';
+import { addCalendarDays, type Day, shanghaiDay } from '../../../shared/calendar';
 import type { CaseRecord } from './case';
 import type { DueDate } from './due';
 import type { CaseStatus } from './status';

@@ -1,4 +1,4 @@
-import { addCalendarDays, type Day, isCalendarDay, shanghaiDay } from './calendar';
+import { addCalendarDays, type Day, isCalendarDay, shanghaiDay } from '../../../shared/calendar';
 
 /**
  * Assessment periods: a calendar day `yyyy-mm-dd` or a calendar month `yyyy-mm`, both in Asia/Shanghai

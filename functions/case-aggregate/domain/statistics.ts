@@ -1,4 +1,4 @@
-import { type Day, shanghaiDay, type WorkingCalendar, weekendsOffCalendar } from './calendar';
+import { type Day, shanghaiDay, type WorkingCalendar, weekendsOffCalendar } from '../../../shared/calendar';
 import { type CaseRecord, earliestStatusAt, type TimelineEntry } from './case';
 import { ONLINE_CHANNELS } from './change';
 import { dueDateOf } from './due';

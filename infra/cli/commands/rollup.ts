@@ -5,7 +5,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isCalendarDay } from '../../../functions/case-aggregate/domain/calendar';
 import {
   ASSESSMENT_EVENT_SOURCE,
   BackfillRangeError,
@@ -15,6 +14,7 @@ import {
   validateBackfillRange,
 } from '../../../functions/case-aggregate/rollup';
 import { createRollupStore } from '../../../functions/case-aggregate/rollup-store';
+import { isCalendarDay } from '../../../shared/calendar';
 import { createEventPublisher } from '../../../shared/events';
 import { LOCAL_S3_CREDENTIALS } from '../../local/engines/s3';
 import { LOCAL_REGION } from '../../local/model';

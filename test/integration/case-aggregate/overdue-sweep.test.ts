@@ -1,11 +1,11 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processChanges } from '../../../functions/case-aggregate/change-processor';
-import { weekendsOffCalendar } from '../../../functions/case-aggregate/domain/calendar';
 import type { CaseChange } from '../../../functions/case-aggregate/domain/change';
 import { DUE_INDEX_SHARDS } from '../../../functions/case-aggregate/domain/overdue';
 import { type CaseStore, createCaseStore, DUE_INDEX } from '../../../functions/case-aggregate/store';
 import { dayToSweep, sweepOverdue } from '../../../functions/case-aggregate/sweep';
+import { weekendsOffCalendar } from '../../../shared/calendar';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 import { changeOf } from '../../unit/case-aggregate/fixtures';
 

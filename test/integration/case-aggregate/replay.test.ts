@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processChanges } from '../../../functions/case-aggregate/change-processor';
-import { configuredCalendar } from '../../../functions/case-aggregate/domain/calendar';
 import type { CaseChange } from '../../../functions/case-aggregate/domain/change';
 import type { CaseEvent } from '../../../functions/case-aggregate/domain/events';
 import { ratesOf, renderRates } from '../../../functions/case-aggregate/domain/rates';
@@ -16,6 +15,7 @@ import {
 import type { CaseStatus } from '../../../functions/case-aggregate/domain/status';
 import { type CaseStore, createCaseStore, DUE_INDEX } from '../../../functions/case-aggregate/store';
 import { sweepOverdue } from '../../../functions/case-aggregate/sweep';
+import { configuredCalendar } from '../../../shared/calendar';
 import {
   generateAuthorityCode,
   generateImplementationCode,

@@ -4,7 +4,7 @@ import {
   shanghaiDay,
   type WorkingCalendar,
   weekendsOffCalendar,
-} from '../../../functions/case-aggregate/domain/calendar';
+} from '../../../shared/calendar';
 
 describe('shanghaiDay', () => {
   it('is the calendar day in UTC+8, whatever offset the instant was written with', () => {

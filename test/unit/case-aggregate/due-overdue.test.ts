@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { configuredCalendar, weekendsOffCalendar } from '../../../functions/case-aggregate/domain/calendar';
 import { applyChange, type CaseRecord } from '../../../functions/case-aggregate/domain/case';
 import type { CaseChange } from '../../../functions/case-aggregate/domain/change';
 import { dueDateOf, withDueDate } from '../../../functions/case-aggregate/domain/due';
@@ -15,6 +14,7 @@ import {
   defaultStatisticsOptions as options,
   shardOf,
 } from '../../../functions/case-aggregate/domain/statistics';
+import { configuredCalendar, weekendsOffCalendar } from '../../../shared/calendar';
 import { changeOf, DEPARTMENT, ITEM, OTHER_ITEM } from './fixtures';
 
 // Made-up holidays, not an official calendar. 2026-11-20 is a Friday.

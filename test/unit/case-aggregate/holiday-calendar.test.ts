@@ -6,7 +6,7 @@ import {
   holidayCalendarEnv,
   holidayCalendarSchema,
   isCalendarDay,
-} from '../../../functions/case-aggregate/domain/calendar';
+} from '../../../shared/calendar';
 import { loadConfig } from '../../../shared/config';
 
 // Made-up dates for the tests, not an official calendar: 2026-11-20 is a Friday.

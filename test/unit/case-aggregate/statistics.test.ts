@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { configuredCalendar, weekendsOffCalendar } from '../../../functions/case-aggregate/domain/calendar';
 import { applyChange, type CaseRecord } from '../../../functions/case-aggregate/domain/case';
 import type { CaseChange } from '../../../functions/case-aggregate/domain/change';
 import { withDueDate } from '../../../functions/case-aggregate/domain/due';
@@ -15,6 +14,7 @@ import {
   sumContributions,
 } from '../../../functions/case-aggregate/domain/statistics';
 import type { CaseStatus } from '../../../functions/case-aggregate/domain/status';
+import { configuredCalendar, weekendsOffCalendar } from '../../../shared/calendar';
 import { changeOf, DEPARTMENT, ITEM, OTHER_ITEM } from './fixtures';
 
 const NOW = '2026-11-21T03:00:00.000Z';
