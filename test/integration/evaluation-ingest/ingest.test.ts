@@ -15,11 +15,7 @@ import { createRemoteJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessTokenClaims, type TokenSigner } from '../../../functions/auth-verify/domain/tokens';
 import { createLocalTokenSigner, ensureLocalSigningKey } from '../../../functions/auth-verify/signing-key';
-import {
-  createBearerVerifier,
-  createEvaluationApi,
-  createEvaluationQueue,
-} from '../../../functions/evaluation-ingest/api';
+import { createEvaluationApi, createEvaluationQueue } from '../../../functions/evaluation-ingest/api';
 import { processEvaluations } from '../../../functions/evaluation-ingest/consumer';
 import {
   type EvaluationMessage,
@@ -31,6 +27,7 @@ import type { RunningEngine } from '../../../infra/local/engines/dynamodb';
 import { listenOnLoopback } from '../../../infra/local/engines/ports';
 import { ClientRegistry } from '../../../shared/client-registry';
 import { NonceStore } from '../../../shared/nonce-store';
+import { createBearerVerifier } from '../../../shared/user-token';
 import { lambdaContext, signedApiEvent } from '../../support/api-gateway';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 import { startLocalSqs, stopLocalSqs } from '../../support/sqs';

@@ -1,0 +1,114 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import {
+  ACCESS_TOKEN_TYPE,
+  type AccessTokenClaims,
+  accessTokenClaimsSchema,
+  MAX_TOKEN_LENGTH,
+  SIGNING_ALGORITHM,
+} from '../functions/auth-verify/domain/tokens';
+import type { AuthenticatedClient } from './client-registry';
+import { loadConfig } from './config';
+import { Problem, unauthorized } from './problem';
+
+/**
+ * A person's hub access token carried by a platform on the person's behalf. The platform signs the request as
+ * itself (shared/signing.ts) and passes the person's token as `Authorization: Bearer`; routes that act for a
+ * person (the user space `/v1/me/*`, a citizen's evaluation) accept only a token issued to that same platform
+ * (RFC 9068 §4: `aud` is the platform that validated the person's ticket).
+ *
+ * The claims contract is auth verification's (functions/auth-verify/domain/tokens.ts): pure code, no AWS.
+ */
+export type { AccessTokenClaims };
+
+/** A hub access token's claims, or undefined for anything that is not a valid token of this issuer. */
+export type BearerVerifier = (token: string) => Promise<AccessTokenClaims | undefined>;
+
+/** Failures that say nothing about the token: the key set could not be fetched or read. */
+const KEY_SET_FAILURES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
+
+/**
+ * Verifies a hub access token against the published key set (jose `createRemoteJWKSet`: fetched on first use,
+ * refetched when a token names an unknown `kid`, cached in between). The same checks as auth-verify's own
+ * verifier: ES256 only, `typ: at+jwt`, the hub as issuer, `nbf`/`exp`, a `kid`, and the claim shapes.
+ * Revocations are not seen here (they live in auth-verify's table): a revoked token stays usable until it
+ * expires (`ACCESS_TOKEN_TTL_SECONDS`, 1 h by default).
+ */
+export function createBearerVerifier(options: {
+  keys: JWTVerifyGetKey;
+  issuer: string;
+  clock?: () => Date;
+}): BearerVerifier {
+  const clock = options.clock ?? (() => new Date());
+  return async (token) => {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
+    try {
+      const { payload, protectedHeader } = await jwtVerify(token, options.keys, {
+        algorithms: [SIGNING_ALGORITHM],
+        typ: ACCESS_TOKEN_TYPE,
+        issuer: options.issuer,
+        currentDate: clock(),
+        requiredClaims: ['sub', 'aud', 'exp', 'iat', 'nbf', 'jti'],
+      });
+      if (protectedHeader.kid === undefined) return undefined;
+      const claims = accessTokenClaimsSchema.safeParse(payload);
+      return claims.success ? claims.data : undefined;
+    } catch (error) {
+      if (error instanceof joseErrors.JOSEError && !KEY_SET_FAILURES.has(error.code)) return undefined;
+      throw error;
+    }
+  };
+}
+
+/** Where a deployed function finds the token keys: the hub's own JWKS route and the issuer it signs as. */
+export const userTokenEnvSchema = z.object({ TOKEN_JWKS_URL: z.url(), TOKEN_ISSUER: z.url() });
+
+/** The verifier a Lambda entry point builds from its environment (TOKEN_JWKS_URL, TOKEN_ISSUER). */
+export function bearerVerifierFromEnvironment(): BearerVerifier {
+  const config = loadConfig(userTokenEnvSchema);
+  return createBearerVerifier({
+    keys: createRemoteJWKSet(new URL(config.TOKEN_JWKS_URL)),
+    issuer: config.TOKEN_ISSUER,
+  });
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i;
+
+const bearerRefused = (slug: 'bearer-token-missing' | 'bearer-token-invalid', detail: string) =>
+  unauthorized(slug, detail, { headers: { 'www-authenticate': 'Bearer realm="zwfw-hub"' } });
+
+/**
+ * The person a signed platform request acts for: the verified claims of its Bearer token, which must have been
+ * issued to the calling platform. Missing → 401 bearer-token-missing; invalid, expired or another platform's
+ * → 401 bearer-token-invalid; the key set unreadable → 503 (our trouble: a 401 would sign the person out).
+ */
+export async function personOf(
+  event: Pick<APIGatewayProxyEvent, 'headers'>,
+  client: Pick<AuthenticatedClient, 'clientId'>,
+  verify: BearerVerifier,
+): Promise<AccessTokenClaims> {
+  const match = BEARER.exec(event.headers?.authorization ?? '');
+  if (!match?.[1]) {
+    throw bearerRefused('bearer-token-missing', "Send the person's access token as a Bearer token.");
+  }
+  const claims = await verifyOrUnavailable(verify, match[1]);
+  if (!claims || claims.aud !== client.clientId) {
+    throw bearerRefused('bearer-token-invalid', 'The access token is not valid for this client.');
+  }
+  return claims;
+}
+
+async function verifyOrUnavailable(verify: BearerVerifier, token: string) {
+  try {
+    return await verify(token);
+  } catch {
+    throw new Problem({
+      status: 503,
+      slug: 'token-keys-unavailable',
+      title: 'Service unavailable',
+      detail: 'The token signing keys could not be read; try again.',
+      headers: { 'retry-after': '5' },
+    });
+  }
+}
