@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
 import type { Rule } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -23,6 +23,7 @@ import { HubSchedule } from './hub-schedule';
 import { HubTable } from './hub-table';
 import type { HubPlatform } from './platform';
 import { SqsConsumer } from './sqs-consumer';
+import { bindUserTokenVerification } from './user-tokens';
 
 export interface EvaluationIngestProps {
   platform: HubPlatform;
@@ -34,8 +35,6 @@ export interface EvaluationIngestProps {
 const SERVICE_NAME = 'evaluation-ingest';
 /** Daily at 00:30 Asia/Shanghai: yesterday has ended, so every deadline due yesterday can be judged missed. */
 export const RECTIFICATION_SWEEP_SCHEDULE = 'cron(30 0 * * ? *)';
-/** Where the hub publishes its token keys; `POST /v1/evaluations` verifies bearer tokens against it. */
-export const JWKS_PATH = '/.well-known/jwks.json';
 /** Working days of each rectification stage (README "Deadlines"): verify, fix, revisit. */
 export const RECTIFY_DAYS = { verify: 1, fix: 15, revisit: 5 } as const;
 /** Where the EventBridge rule's deliveries to the case-events queue come from. */
@@ -259,13 +258,7 @@ export class EvaluationIngest extends Construct {
       this.evaluations.queue,
       'EVALUATION_QUEUE_URL',
     );
-    // The API's own JWKS route (auth verification). Built from the API id, not api.url: the URL names the
-    // deployment stage, which depends on this function's route — a cycle. The local hub points it at its gateway.
-    const stack = Stack.of(this);
-    setEnvironment(this.submitFunction, {
-      TOKEN_JWKS_URL: `https://${api.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${config.stage}${JWKS_PATH}`,
-      TOKEN_ISSUER: tokenIssuer,
-    });
+    bindUserTokenVerification(this.submitFunction, { api, tokenIssuer, stage: config.stage });
 
     bindHttpStack(this.rectificationFunction, platform)
       .bindTable(this.ticketsTable, 'TICKETS_TABLE', 'readWrite')

@@ -8,6 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ensureLocalSigningKey } from '../../functions/auth-verify/signing-key';
+/** Auth verification's public route with the token keys (infra/constructs/auth-verification.ts). */
+import { JWKS_PATH } from '../constructs/user-tokens';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { freePort } from './engines/ports';
 import { LOCAL_S3_CREDENTIALS, startS3 } from './engines/s3';
@@ -25,9 +27,6 @@ import { synth } from './synth';
 import { createTargetDelivery } from './targets';
 import { loadHubModel } from './template';
 import { type LocalFunctionHost, REPO_ROOT, startFunctionHost } from './workers';
-
-/** Auth verification's public route with the token keys (infra/constructs/auth-verification.ts). */
-const JWKS_PATH = '/.well-known/jwks.json';
 
 export interface HubOptions {
   /** Gateway port; 0 picks a free one (tests). Default: HUB_PORT or 3000. */
