@@ -1,4 +1,5 @@
 import { ITEMS_LOAD_HELP, ITEMS_SEED_HELP, itemsLoad, itemsSeed } from './commands/items';
+import { REDRIVE_HELP, redrive } from './commands/redrive';
 import { LOAD_HELP, registryLoad, registrySeed, SEED_HELP } from './commands/registry';
 import { ROLLUP_HELP, rollupCommand } from './commands/rollup';
 import { SIGN_IN_HELP, signIn } from './commands/sign-in';
@@ -54,6 +55,13 @@ const COMMANDS: readonly Command[] = [
     summary: 'roll a range of days (and their months) into assessments: backfill of the daily rollup',
     help: ROLLUP_HELP,
     run: rollupCommand,
+  },
+  {
+    words: ['redrive'],
+    summary:
+      "move a queue's dead-lettered messages back to it once their cause is fixed (lists DLQs without QUEUE)",
+    help: REDRIVE_HELP,
+    run: redrive,
   },
   {
     words: ['sign-in'],

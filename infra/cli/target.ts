@@ -44,7 +44,7 @@ function isLoopback(endpoint: string): boolean {
 
 export const privateStackName = (stage: string) => `zwfw-${stage}-private`;
 
-function localHubFile(stateDir: string, file: string): string {
+export function localHubFile(stateDir: string, file: string): string {
   const path = join(stateDir, file);
   if (!existsSync(path)) {
     throw new CliError(
