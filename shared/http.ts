@@ -12,6 +12,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { documentClient, dynamoDb } from './aws';
+import { isTransientAwsError } from './aws-errors';
 import {
   type AuthenticatedClient,
   type ClientRegistry,
@@ -25,6 +26,7 @@ import { assertJsonContentType, MAX_BODY_BYTES, parseJsonBody, rawBodyBytes } fr
 import { NonceStore } from './nonce-store';
 import { type HubLogger, type HubMetrics, logger, metrics, tracer } from './observability';
 import {
+  dependencyUnavailable,
   type FieldError,
   fieldErrors,
   forbidden,
@@ -302,6 +304,10 @@ function asProblem(error: unknown): Problem {
   if (isProblem(error)) {
     logger.info('request refused', { status: error.status, problem: error.slug });
     return error;
+  }
+  if (isTransientAwsError(error)) {
+    logger.warn('a dependency is throttling or failing', error as Error);
+    return dependencyUnavailable();
   }
   logger.error('request failed', error as Error);
   return internalError();

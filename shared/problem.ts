@@ -94,6 +94,17 @@ export const internalError = (): Problem =>
     detail: 'The request could not be completed. Quote the correlation id when reporting it.',
   });
 
+/** A dependency (DynamoDB, SQS…) throttled or failed after the SDK's own retries: worth a retry later. */
+export const dependencyUnavailable = (retryAfterSeconds = 2): Problem =>
+  new Problem({
+    status: 503,
+    slug: 'dependency-unavailable',
+    title: 'Service unavailable',
+    detail:
+      'A service the hub depends on is busy or failing; send the request again after the Retry-After delay.',
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  });
+
 export const tooManyRequests = (retryAfterSeconds?: number): Problem =>
   new Problem({
     status: 429,

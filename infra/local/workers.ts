@@ -53,6 +53,11 @@ export interface FunctionStats {
 
 export interface LocalFunctionHost extends FunctionHost {
   stats(): Record<ResourceKey, FunctionStats>;
+  /**
+   * Reliability tests: kills one worker of the function while it runs an invocation, as a Lambda sandbox
+   * dying mid-batch (the invocation fails with Runtime.ExitError). False when none of its workers is busy.
+   */
+  crashBusyWorker(functionKey: ResourceKey): boolean;
 }
 
 /** Raised for an invocation that ran out of time, like Lambda's `Task timed out after N seconds`. */
@@ -91,6 +96,9 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<L
     },
     stats() {
       return Object.fromEntries([...pools].map(([key, pool]) => [key, { ...pool.stats }]));
+    },
+    crashBusyWorker(functionKey) {
+      return pools.get(functionKey)?.crashBusy() ?? false;
     },
   };
 }
@@ -272,6 +280,14 @@ class FunctionPool {
     } finally {
       this.release(worker);
     }
+  }
+
+  crashBusy(): boolean {
+    const busy = [...this.all].find((worker) => worker.alive && !this.idle.includes(worker));
+    if (!busy) return false;
+    this.stats.crashes++;
+    void busy.worker.terminate();
+    return true;
   }
 
   async stop(): Promise<void> {

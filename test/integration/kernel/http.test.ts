@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { z } from 'zod';
+import { type RunningFaultProxy, startFaultProxy } from '../../../infra/local/fault-proxy';
 import { type AuthenticatedClient, ClientRegistry } from '../../../shared/client-registry';
 import { httpHandler } from '../../../shared/http';
 import { conflict } from '../../../shared/problem';
 import { signRequest } from '../../../shared/signing';
+import { localAwsConfig } from '../../support/aws';
 import { createTestTable, localDynamo, uniqueTableName } from '../../support/dynamo';
 
 const devClientsFile = join(import.meta.dirname, '../../../infra/local/clients.dev.json');
@@ -298,6 +301,19 @@ describe('httpHandler', () => {
     expect(crash.headers?.['x-correlation-id']).toBeTruthy();
   });
 
+  it('answers 503 with Retry-After when a dependency still throttles after the SDK retries', async () => {
+    const throttled = await ingestThrough(throttlingProxy());
+    const response = await throttled(
+      apiEvent({ body: JSON.stringify({ records: [{ regionCode: '110000', name: 'a' }] }) }),
+      context(),
+    );
+    expect(response.statusCode).toBe(503);
+    expect(problemOf(response).type).toBe('urn:zwfw-hub:problem:dependency-unavailable');
+    expect(response.headers?.['retry-after']).toBe('2');
+    // The SDK spent its own retries (its DynamoDB default: 4 attempts) before the hub gave up on the call.
+    expect((await throttlingProxy()).counters().refused).toBeGreaterThan(1);
+  });
+
   it('logs refusals and failures with the correlation id but never the body', async () => {
     const lines: string[] = [];
     // Powertools writes info to stdout and errors to stderr.
@@ -425,3 +441,30 @@ describe('httpHandler', () => {
     });
   });
 });
+
+/** A DynamoDB endpoint that refuses every request the way a throttled table does. */
+let proxy: Promise<RunningFaultProxy> | undefined;
+const throttlingProxy = () => {
+  proxy ??= startFaultProxy(inject('dynamoEndpoint'), { throttleRate: 1, ambiguousShare: 0 });
+  return proxy;
+};
+afterAll(async () => (await proxy)?.stop());
+
+/** A route whose own work is one GetItem on a throttled table; nonces and idempotency go to the real engine. */
+async function ingestThrough(endpoint: Promise<RunningFaultProxy>) {
+  const throttled = new DynamoDBClient(localAwsConfig((await endpoint).endpoint));
+  return httpHandler(
+    {
+      operation: 'test.throttled',
+      scope: 'cases:write',
+      body: batchSchema,
+      handle: async () => {
+        await throttled.send(
+          new GetItemCommand({ TableName: noncesTable, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }),
+        );
+        return { status: 202, body: {} };
+      },
+    },
+    { dynamo },
+  );
+}

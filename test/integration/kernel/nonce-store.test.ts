@@ -1,6 +1,9 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { startFaultProxy } from '../../../infra/local/fault-proxy';
 import { NonceStore } from '../../../shared/nonce-store';
+import { localAwsConfig } from '../../support/aws';
 import { createTestTable, localDynamo, uniqueTableName } from '../../support/dynamo';
 
 const { client, doc } = localDynamo();
@@ -48,5 +51,20 @@ describe('NonceStore against DynamoDB Local', () => {
       Array.from({ length: 10 }, () => store.recordNonce('AKDEVREGION140000', 'nonce-dddddddddddddddd', 660)),
     );
     expect(outcomes.filter((o) => o === 'recorded')).toHaveLength(1);
+  });
+
+  it('takes its own put, retried by the SDK after a lost answer, for recorded — and a later use for a replay', async () => {
+    // The first put is applied by DynamoDB but answered with a throttle; the SDK's retry meets our own item.
+    const proxy = await startFaultProxy(inject('dynamoEndpoint'), { throttleRate: 0, script: ['ambiguous'] });
+    const viaProxy = DynamoDBDocumentClient.from(new DynamoDBClient(localAwsConfig(proxy.endpoint)));
+    try {
+      const flaky = new NonceStore(viaProxy, table, () => new Date(nowMs));
+      expect(await flaky.recordNonce('AKDEVREGION150000', 'nonce-eeeeeeeeeeeeeeee', 660)).toBe('recorded');
+      expect(proxy.counters()).toMatchObject({ requests: 2, ambiguous: 1 });
+      expect(await flaky.recordNonce('AKDEVREGION150000', 'nonce-eeeeeeeeeeeeeeee', 660)).toBe('replayed');
+    } finally {
+      viaProxy.destroy();
+      await proxy.stop();
+    }
   });
 });
