@@ -12,6 +12,8 @@ export default defineConfig({
     exclude: ['test/bench/**', 'node_modules/**'],
     // One DynamoDB Local JVM for every integration test file; each file creates its own tables.
     globalSetup: ['test/support/global-setup.ts'],
+    // Scans everything test processes print for personal data in clear (test/support/pii-scan.ts).
+    setupFiles: ['test/support/pii-guard.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',

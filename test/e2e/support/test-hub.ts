@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HubOptions, type RunningHub, startHub } from '../../../infra/local/hub';
+import { findPersonalData, recordFindings, scanFolder } from '../../support/pii-scan';
 import { sharedAssembly } from './assembly';
 
 export interface TestHub {
@@ -32,6 +33,9 @@ export async function startTestHub(
       stop: async () => {
         try {
           await hub.stop();
+          // Function logs and the bus's event log, then the hub's own lines: no personal data in clear.
+          scanFolder(stateDir, `hub ${prefix}`);
+          recordFindings(findPersonalData(logs.join('\n'), `hub ${prefix} output`));
         } finally {
           rmSync(stateDir, { recursive: true, force: true });
         }
