@@ -1,11 +1,16 @@
 import type { z } from 'zod';
+import { evaluationIdOf } from '../functions/evaluation-ingest/domain/evaluation';
 import { assessmentPublishedV1 } from './assessment-published.v1';
 import { badReviewOpenedV1 } from './bad-review-opened.v1';
 import { caseReceivedV1 } from './case-received.v1';
 import { caseStatusChangedV1 } from './case-status-changed.v1';
 import type { EventEnvelope } from './envelope';
 import { evaluationReceivedV1 } from './evaluation-received.v1';
+import { evaluationSubmittedV1 } from './evaluation-submitted.v1';
 import { identityVerifiedV1 } from './identity-verified.v1';
+import { licenceAccessedV1 } from './licence-accessed.v1';
+import { licenceIssuedV1 } from './licence-issued.v1';
+import { licenceRevokedV1 } from './licence-revoked.v1';
 import { rectificationOverdueV1 } from './rectification-overdue.v1';
 import { rectificationTransitionedV1 } from './rectification-transitioned.v1';
 import { ticketIssuedV1 } from './ticket-issued.v1';
@@ -290,6 +295,48 @@ export const evaluationReceivedV1Event = defineEvent({
   },
 });
 
+export const evaluationSubmittedV1Event = defineEvent({
+  detailType: 'EvaluationSubmitted',
+  version: 1,
+  source: 'zwfw.evaluation-ingest',
+  description:
+    'A citizen submitted an evaluation from the app through the public cloud; crosses to the private cloud (infra/cross-cloud.ts).',
+  schema: evaluationSubmittedV1,
+  producers: [
+    {
+      capability: 'evaluation-ingest',
+      purpose:
+        'POST /v1/evaluations on the public API (public-submit.ts) publishes it on the public bus after checking the token and the record.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'evaluation-ingest',
+      purpose:
+        'A private-bus rule puts the detail on the evaluation queue; the consumer judges it like any pushed evaluation.',
+      status: 'live',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    evaluationId: evaluationIdOf(exampleCaseId, 'completed', exampleSub),
+    caseId: exampleCaseId,
+    regionCode: '330000',
+    caseNumber: '11330000002593947X4000117051000202611210001',
+    level: 2,
+    channel: 'app',
+    stage: 'completed',
+    evaluator: { type: 'person', sub: exampleSub },
+    dimensions: { overall: 2, efficiency: 1 },
+    evaluatedAt: '2026-11-21T10:00:00+08:00',
+    clientId: 'app-citizen',
+    batchId: '0b6f1c2e-6a1d-4c39-9d0e-5b7a8c9d1e2f',
+    receivedAt: '2026-11-21T02:00:01.000Z',
+  },
+});
+
 export const badReviewOpenedV1Event = defineEvent({
   detailType: 'BadReviewOpened',
   version: 1,
@@ -402,6 +449,115 @@ export const rectificationOverdueV1Event = defineEvent({
   },
 });
 
+const exampleLicenceId = '1.2.156.3005.2.11100000000013338W032.11330000002593947X.ZJ2026000001.001.V';
+const exampleLicenceHolder = {
+  type: 'person',
+  idType: 'citizen_id',
+  maskedId: '110105********002X',
+} as const;
+
+export const licenceIssuedV1Event = defineEvent({
+  detailType: 'LicenceIssued',
+  version: 1,
+  source: 'zwfw.licence-retrieve',
+  description: 'A licence (电子证照) was registered by its issuing authority.',
+  schema: licenceIssuedV1,
+  producers: [
+    {
+      capability: 'licence-retrieve',
+      purpose: 'POST /v1/licences registers the licence (a repeated identical request announces again).',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'case-aggregate',
+      purpose: 'Licences issued per region and type for the assessment statistics.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    licenceId: exampleLicenceId,
+    typeCode: '11100000000013338W032',
+    authorityCode: '11330000002593947X',
+    issuerClientId: 'issuer-330000-amr',
+    jurisdictionCode: '330106',
+    holder: exampleLicenceHolder,
+    issuedOn: '2026-11-20',
+    validFrom: '2026-11-20',
+    validTo: '2031-11-19',
+    registeredAt: '2026-11-21T02:00:00.000Z',
+  },
+});
+
+export const licenceRevokedV1Event = defineEvent({
+  detailType: 'LicenceRevoked',
+  version: 1,
+  source: 'zwfw.licence-retrieve',
+  description: 'A licence was revoked by its issuing authority.',
+  schema: licenceRevokedV1,
+  producers: [
+    {
+      capability: 'licence-retrieve',
+      purpose: 'POST /v1/licences/{licenceId}/revocation records it (a repeated revocation announces again).',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'case-aggregate',
+      purpose: 'Platforms holding a copy of the licence learn it is no longer valid.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    licenceId: exampleLicenceId,
+    typeCode: '11100000000013338W032',
+    authorityCode: '11330000002593947X',
+    holder: exampleLicenceHolder,
+    revokedBy: 'issuer-330000-amr',
+    revokedAt: '2026-12-01T02:00:00.000Z',
+  },
+});
+
+export const licenceAccessedV1Event = defineEvent({
+  detailType: 'LicenceAccessed',
+  version: 1,
+  source: 'zwfw.licence-retrieve',
+  description: 'One use of a licence (用证记录): a listing, a fetch or a download URL issued.',
+  schema: licenceAccessedV1,
+  producers: [
+    {
+      capability: 'licence-retrieve',
+      purpose: 'Every list, fetch and download URL of GET /v1/licences…, after its use record is stored.',
+      status: 'live',
+    },
+  ],
+  consumers: [
+    {
+      capability: 'case-aggregate',
+      purpose: 'Licence-sharing calls per client and region for the assessment statistics.',
+      status: 'planned',
+    },
+  ],
+  example: {
+    version: 1,
+    correlationId: '4f1c2b9e-0d6a-4a8e-9b6f-2f8e1c7d5a30',
+    useId: 'Ul9zZTJfbGljZW5jZV91c2U',
+    licenceId: exampleLicenceId,
+    typeCode: '11100000000013338W032',
+    operation: 'fetch',
+    clientId: 'region-330000',
+    authorisation: { kind: 'case', caseId: exampleCaseId },
+    reason: '办理企业变更登记',
+    accessedAt: '2026-11-21T02:00:05.000Z',
+  },
+});
+
 /** Every event the hub emits. Later issues append here; `npm run events:schemas` regenerates events/schemas/. */
 export const catalogue = [
   caseReceivedV1Event,
@@ -411,9 +567,13 @@ export const catalogue = [
   identityVerifiedV1Event,
   assessmentPublishedV1Event,
   evaluationReceivedV1Event,
+  evaluationSubmittedV1Event,
   badReviewOpenedV1Event,
   rectificationTransitionedV1Event,
   rectificationOverdueV1Event,
+  licenceIssuedV1Event,
+  licenceRevokedV1Event,
+  licenceAccessedV1Event,
 ] as const;
 
 export type CatalogueEvent = (typeof catalogue)[number];

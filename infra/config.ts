@@ -58,6 +58,21 @@ interface StageSettings {
   logLevel: LogLevel;
   apiThrottle: { rateLimit: number; burstLimit: number };
   eventArchiveRetention: Duration;
+  /** Alarm thresholds, per 5-minute period: what the on-call is woken for on this stage. */
+  alarms: AlarmThresholds;
+  /** Requests one client IP may make to the public API per 5 minutes before WAF blocks it. */
+  wafRequestsPerIpPer5Minutes: number;
+  /** Availability zones of the private cloud's VPC (isolated subnets and interface endpoints in each). */
+  availabilityZones: number;
+}
+
+export interface AlarmThresholds {
+  /** Invocations of one function that ended in an error. */
+  functionErrors: number;
+  /** Invocations of one function that Lambda refused for lack of concurrency. */
+  functionThrottles: number;
+  /** 5xx answers of one API (gateway or integration). */
+  api5xx: number;
 }
 
 const SETTINGS: Record<Stage, StageSettings> = {
@@ -71,6 +86,10 @@ const SETTINGS: Record<Stage, StageSettings> = {
     // The stage limit is shared by all clients: never below one client's plan (infra/rate-limits.ts).
     apiThrottle: { rateLimit: 400, burstLimit: 800 },
     eventArchiveRetention: Duration.days(7),
+    // Developers break things on purpose in dev: only a sustained failure is worth a notification.
+    alarms: { functionErrors: 10, functionThrottles: 10, api5xx: 20 },
+    wafRequestsPerIpPer5Minutes: 2000,
+    availabilityZones: 2,
   },
   staging: {
     removalPolicy: RemovalPolicy.DESTROY,
@@ -81,6 +100,9 @@ const SETTINGS: Record<Stage, StageSettings> = {
     logLevel: 'INFO',
     apiThrottle: { rateLimit: 1000, burstLimit: 2000 },
     eventArchiveRetention: Duration.days(30),
+    alarms: { functionErrors: 1, functionThrottles: 1, api5xx: 5 },
+    wafRequestsPerIpPer5Minutes: 2000,
+    availabilityZones: 2,
   },
   prod: {
     // Personal data and national statistics: never lost to a stack deletion.
@@ -94,6 +116,11 @@ const SETTINGS: Record<Stage, StageSettings> = {
     logLevel: 'INFO',
     apiThrottle: { rateLimit: 2000, burstLimit: 4000 },
     eventArchiveRetention: Duration.days(365),
+    // Any failed invocation in production is a lost or delayed government record until someone looks.
+    alarms: { functionErrors: 1, functionThrottles: 1, api5xx: 5 },
+    // A citizen app behind carrier NAT shares one IP with many users: generous, but bounded.
+    wafRequestsPerIpPer5Minutes: 10000,
+    availabilityZones: 3,
   },
 };
 
@@ -108,6 +135,8 @@ export interface StageConfig extends StageSettings {
   publicStackName: string;
   eventBusName: string;
   publicEventBusName: string;
+  /** `iss` of the hub's access tokens: auth verification signs them, both clouds accept only these. */
+  tokenIssuer: string;
 }
 
 /** Reads and validates the stage from CDK context (`-c zwfw:stage=prod` or cdk.json). */
@@ -141,5 +170,6 @@ function configOf(context: z.output<typeof contextSchema>): StageConfig {
     publicStackName: `zwfw-${stage}-public`,
     eventBusName: `zwfw-${stage}-bus`,
     publicEventBusName: `zwfw-${stage}-public-bus`,
+    tokenIssuer: `https://hub.zwfw.local/${stage}`,
   };
 }

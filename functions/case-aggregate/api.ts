@@ -7,23 +7,28 @@ import { once, routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { maskIdNumber, maskName } from '../../shared/masking';
 import { hmacIdentifier } from '../../shared/pii';
-import { forbidden, notFound } from '../../shared/problem';
+import { forbidden, notFound, validationFailed } from '../../shared/problem';
+import { type BearerVerifier, bearerVerifierFromEnvironment, personOf } from '../../shared/user-token';
+import { subjectOf } from '../auth-verify/domain/subject';
 import { parseCaseId } from './domain/change';
 import { mayAccessRegion, type Pseudonymise, type RejectedCaseRecord, triageRecords } from './domain/ingest';
 import { MAX_RECORDS_PER_BATCH } from './domain/record';
-import { toCaseView } from './domain/view';
+import { toApplicantCaseView, toCaseView } from './domain/view';
 import { type ChangeQueue, createChangeQueue } from './queue';
-import { type CaseStore, createCaseStore } from './store';
+import { type CaseStore, CursorError, createCaseStore } from './store';
 
 /**
- * The case API: `POST /v1/cases:batch` (ingest, scope cases:write) and `GET /v1/cases/{caseId}`
- * (query, scope cases:read). Signature, scope, JSON, envelope validation and Idempotency-Key are the
- * HTTP stack's; the rules are in domain/. One function serves both routes.
+ * The case API: `POST /v1/cases:batch` (ingest, scope cases:write), `GET /v1/cases/{caseId}` (query, scope
+ * cases:read) and `GET /v1/me/cases` (the applicant's own cases, scope me:read with the person's access token).
+ * Signature, scope, JSON, envelope validation and Idempotency-Key are the HTTP stack's; the rules are in
+ * domain/. One function serves the three routes.
  */
 export interface CaseApiDependencies {
   queue: () => ChangeQueue;
   store: () => CaseStore;
   idHmacKey: () => Promise<Uint8Array>;
+  /** Verifies a person's hub access token (the user space). */
+  verifyBearer: () => BearerVerifier;
   clock: () => Date;
   http?: HttpDependencyOverrides;
 }
@@ -39,6 +44,13 @@ const caseIdPathSchema = z.object({
     .refine((id) => parseCaseId(id) !== undefined, 'A case id reads {regionCode}:{caseNumber}.'),
 });
 
+export const MAX_MY_CASES_LIMIT = 100;
+
+export const myCasesQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_MY_CASES_LIMIT).default(20),
+  cursor: z.string().min(1).max(256).optional(),
+});
+
 export interface IngestReply {
   batchId: string;
   accepted: number;
@@ -47,13 +59,17 @@ export interface IngestReply {
 
 const pseudonymiseWith =
   (key: Uint8Array): Pseudonymise =>
-  ({ type, idType, idNumber, name }) => ({
-    type,
-    idType,
-    idHmac: hmacIdentifier(key, idType, idNumber),
-    maskedId: maskIdNumber(idNumber),
-    maskedName: maskName(name),
-  });
+  ({ type, idType, idNumber, name }) => {
+    const idHmac = hmacIdentifier(key, idType, idNumber);
+    return {
+      type,
+      idType,
+      idHmac,
+      maskedId: maskIdNumber(idNumber),
+      maskedName: maskName(name),
+      sub: subjectOf(idHmac, key),
+    };
+  };
 
 function regionOfCaseId(caseId: string): string {
   const parsed = parseCaseId(caseId);
@@ -117,14 +133,45 @@ export function createCaseApi(deps: CaseApiDependencies) {
     deps.http,
   );
 
-  return { ingest, getCase };
+  const myCases = httpHandler(
+    {
+      operation: 'me.cases.list',
+      scope: 'me:read',
+      query: myCasesQuerySchema,
+      handle: async ({ query, client, event, logger }) => {
+        const person = await personOf(event, client, deps.verifyBearer());
+        try {
+          const page = await deps.store().listApplicantCases(person.sub, query);
+          logger.info('own cases listed', { cases: page.cases.length, more: page.cursor !== undefined });
+          return {
+            status: 200,
+            body: {
+              items: page.cases.map(toApplicantCaseView),
+              ...(page.cursor ? { cursor: page.cursor } : {}),
+            },
+          };
+        } catch (error) {
+          if (error instanceof CursorError)
+            throw validationFailed([{ path: '/query/cursor', message: error.message }]);
+          throw error;
+        }
+      },
+    },
+    deps.http,
+  );
+
+  return { ingest, getCase, myCases };
 }
 
 const apiEnv = z.object({ CASES_TABLE: tableName, STATS_TABLE: tableName, CASE_QUEUE_URL: requiredString });
 
 export const handler = routedHandler({
   name: 'case API',
-  routes: { 'POST /v1/cases:batch': 'ingest', 'GET /v1/cases/{caseId}': 'getCase' },
+  routes: {
+    'POST /v1/cases:batch': 'ingest',
+    'GET /v1/cases/{caseId}': 'getCase',
+    'GET /v1/me/cases': 'myCases',
+  },
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
     const aws = await import('../../shared/aws');
@@ -135,10 +182,16 @@ export const handler = routedHandler({
       casesTable: config.CASES_TABLE,
       statsTable: config.STATS_TABLE,
     });
+    let verifier: BearerVerifier | undefined;
     return createCaseApi({
       queue: () => queue,
       store: () => store,
       idHmacKey: once(() => loadIdHmacKey()),
+      // Read on first use: ingest and case reads work without the token settings.
+      verifyBearer: () => {
+        verifier ??= bearerVerifierFromEnvironment();
+        return verifier;
+      },
       clock: () => new Date(),
     });
   },

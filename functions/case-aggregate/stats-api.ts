@@ -5,8 +5,10 @@ import { loadConfig, positiveInt, tableName } from '../../shared/config';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { creditCodeSchema, implementationCodeSchema } from '../../shared/identifiers';
+import type { HubLogger } from '../../shared/observability';
 import { forbidden, notFound } from '../../shared/problem';
 import { provinceOf, regionCodeSchema } from '../../shared/regions';
+import { EVALUATION_COUNTERS } from './domain/evaluation-counts';
 import { mayAccessRegion } from './domain/ingest';
 import { dayCount, daysBetween, daysOfMonth, monthOf, parsePeriod, splitIntoMonths } from './domain/periods';
 import { RATES_NOTE, ratesOf, renderRates } from './domain/rates';
@@ -25,6 +27,8 @@ import { ROUNDING_NOTE, toSnapshotScope } from './snapshot';
  * Statistics and assessment queries (scope cases:read):
  *   GET /v1/stats?from=&to=&region=&department=&item=&groupBy=   totals over a day range, from rollups where a
  *       period has been rolled up and from the statistics buckets for days not rolled up yet
+ *   GET /v1/evaluations/stats?…  (same parameters)                 the evaluation counters and rates of the same
+ *       cells: satisfaction (满意率) and rectification (差评整改率)
  *   GET /v1/assessments/{period}                                  the stored rollup of a day or month
  * A region client sees its own province only; a ministry sees the nation.
  */
@@ -152,34 +156,75 @@ function visibleScopePrefixes(client: AuthenticatedClient): string[] {
   return ['nation', `province#${province}`, `region#${province.slice(0, 2)}`, `dept#${province}#`];
 }
 
+/** Only the evaluation counters (好差评) and the two rates made of them. */
+const renderedEvaluations = (counters: RollupCounters) => {
+  const { satisfactionRate, rectificationRate } = renderRates(ratesOf(counters));
+  return {
+    counters: Object.fromEntries(EVALUATION_COUNTERS.map((name) => [name, counters[name]])),
+    rates: { satisfactionRate, rectificationRate },
+  };
+};
+
 export function createStatsApi(deps: StatsApiDependencies) {
+  /** The figures of a query, whichever of them a route renders: confined to the client's scope first. */
+  async function figures(client: AuthenticatedClient, query: StatsQuery, log: HubLogger) {
+    const region = scopedRegion(client, query.region);
+    const { periods, sources, readCapacity } = await readRangeCells(deps.store(), { ...query, region });
+    const grouped = groupCells(
+      periods,
+      { region, departmentCode: query.department, itemCode: query.item },
+      query.groupBy,
+    );
+    log.info('statistics read', { ...sources, readCapacity });
+    const frame = {
+      from: query.from,
+      to: query.to,
+      groupBy: query.groupBy ?? null,
+      filters: { region: region ?? null, department: query.department ?? null, item: query.item ?? null },
+    };
+    return { frame, grouped, sources };
+  }
+
   const stats = httpHandler(
     {
       operation: 'stats.get',
       scope: 'cases:read',
       query: statsQuerySchema,
       handle: async ({ query, client, logger: log }) => {
-        const region = scopedRegion(client, query.region);
-        const { periods, sources, readCapacity } = await readRangeCells(deps.store(), { ...query, region });
-        const grouped = groupCells(
-          periods,
-          { region, departmentCode: query.department, itemCode: query.item },
-          query.groupBy,
-        );
-        log.info('statistics read', { ...sources, readCapacity });
+        const { frame, grouped, sources } = await figures(client, query, log);
         return {
           status: 200,
           body: {
-            from: query.from,
-            to: query.to,
-            groupBy: query.groupBy ?? null,
-            filters: {
-              region: region ?? null,
-              department: query.department ?? null,
-              item: query.item ?? null,
-            },
+            ...frame,
             total: rendered(grouped.total),
             groups: grouped.groups.map(({ key, counters }) => ({ key, ...rendered(counters) })),
+            sources,
+            rounding: ROUNDING_NOTE,
+            notes: [RATES_NOTE],
+          },
+        };
+      },
+    },
+    deps.http,
+  );
+
+  /**
+   * The evaluation figures (满意率, 差评整改率) from the same buckets and rollups the assessment reads: one source
+   * of truth, so these numbers are the assessment's. Evaluation ingest keeps votes and tickets, not counters.
+   */
+  const evaluationStats = httpHandler(
+    {
+      operation: 'evaluations.stats.get',
+      scope: 'cases:read',
+      query: statsQuerySchema,
+      handle: async ({ query, client, logger: log }) => {
+        const { frame, grouped, sources } = await figures(client, query, log);
+        return {
+          status: 200,
+          body: {
+            ...frame,
+            total: renderedEvaluations(grouped.total),
+            groups: grouped.groups.map(({ key, counters }) => ({ key, ...renderedEvaluations(counters) })),
             sources,
             rounding: ROUNDING_NOTE,
             notes: [RATES_NOTE],
@@ -219,7 +264,7 @@ export function createStatsApi(deps: StatsApiDependencies) {
     deps.http,
   );
 
-  return { stats, assessment };
+  return { stats, evaluationStats, assessment };
 }
 
 const statsEnv = z.object({ STATS_TABLE: tableName, STATS_SHARDS: positiveInt(8) });
@@ -238,6 +283,7 @@ async function buildDefaultApi(): Promise<ReturnType<typeof createStatsApi>> {
 
 const ROUTES = {
   'GET /v1/stats': 'stats',
+  'GET /v1/evaluations/stats': 'evaluationStats',
   'GET /v1/assessments/{period}': 'assessment',
 } as const;
 

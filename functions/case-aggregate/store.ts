@@ -7,9 +7,11 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { changeIdOf } from '../../events/case-status-changed.v1';
 import { addCalendarDays, type Day } from '../../shared/calendar';
 import type { TransactionPlan } from './domain/batching';
-import { type CaseRecord, currentStatus, earliestStatusAt } from './domain/case';
+import { type CaseRecord, currentStatus, earliestStatusAt, type TimelineEntry } from './domain/case';
+import { parseCaseId } from './domain/change';
 import type {
   EvaluationBucketCounters,
   EvaluationCommitPlan,
@@ -18,12 +20,14 @@ import type {
 } from './domain/evaluation-counts';
 import { awaitsOverdueSweep, DUE_INDEX_SHARDS } from './domain/overdue';
 import { type BucketCounters, type BucketKey, bucketId, shardOf, storedCounters } from './domain/statistics';
+import type { CaseStatus } from './domain/status';
 
 /**
  * The only code that touches the cases and statistics tables.
  *
- * Case item:  pk `CASE#{caseId}`, sk `CASE`, gsi1pk `APPLICANT#{idHmac}`, gsi1sk `{earliest status time}#{caseId}`,
- *             the CaseRecord attributes and `status` (current status, for readers that do not replay the timeline);
+ * Case item:  pk `CASE#{caseId}`, sk `CASE`, applicantpk `{applicant's sub}`, applicantsk `{earliest status time}`
+ *             (the keys of the `applicant` index, keys only projected), the CaseRecord attributes less what the
+ *             key says (toCaseItem), and `status` (current status, for readers that do not replay the timeline);
  *             while the case awaits the overdue sweep (domain/overdue.ts) also duepk `DUE#{shard}` and
  *             duesk `{due day}#{caseId}`, the sparse keys of the `due` index (keys only projected).
  * Stats item: pk `STATS#{province}#{day}#{shard}`, sk `{regionCode}#{departmentCode}#{itemCode}`, the bucket's
@@ -53,8 +57,25 @@ export interface DuePage {
   cursor?: Record<string, unknown>;
 }
 
+export interface ApplicantCasesPage {
+  /** Newest first (by the case's earliest status time). */
+  cases: CaseRecord[];
+  /** Opaque: where the next page starts; undefined after the last. */
+  cursor?: string;
+}
+
+/** A cursor this store did not hand out (tampered, truncated, or not a cursor at all). */
+export class CursorError extends Error {
+  override readonly name = 'CursorError';
+}
+
 export interface CaseStore {
   loadCases(caseIds: readonly string[]): Promise<Map<string, CaseRecord>>;
+  /**
+   * One page of the cases whose applicant has this subject. Read through the eventually consistent index, then
+   * by key: a case whose applicant changed since is left out, never shown to the wrong person.
+   */
+  listApplicantCases(sub: string, page: { limit: number; cursor?: string }): Promise<ApplicantCasesPage>;
   getCase(caseId: string): Promise<CaseRecord | undefined>;
   commit(plan: TransactionPlan): Promise<CommitResult>;
   /**
@@ -64,8 +85,24 @@ export interface CaseStore {
   queryDue(shard: number, throughDay: Day, cursor?: Record<string, unknown>): Promise<DuePage>;
 }
 
+/**
+ * The applicant's own cases (用户空间), by the subject of their access tokens, newest first (CDK: partition
+ * applicantpk, sort applicantsk, keys only). Keys only because every status change rewrites the case item: with
+ * more projected, each change would also rewrite the index copy (1 WCU per KB); with keys only, the index is
+ * written when a case first appears (or an earlier status moves its sort key) and the list pays instead, one
+ * BatchGetItem per page, which is read capacity on the rare path.
+ */
+export const APPLICANT_INDEX = {
+  indexName: 'applicant',
+  partitionKey: 'applicantpk',
+  sortKey: 'applicantsk',
+} as const;
+
 /** The sparse index of cases awaiting the overdue sweep (CDK: partition duepk, sort duesk, keys only). */
 export const DUE_INDEX = { indexName: 'due', partitionKey: 'duepk', sortKey: 'duesk' } as const;
+
+/** Every index of the cases table, each projecting keys only (CDK and the tests' tables declare these). */
+export const CASES_TABLE_INDEXES = [APPLICANT_INDEX, DUE_INDEX] as const;
 
 const CASE_SK = 'CASE';
 const BATCH_GET_MAX_KEYS = 100;
@@ -87,31 +124,71 @@ function dueIndexKeys(record: CaseRecord): Record<string, string> {
   };
 }
 
-function toCaseItem(record: CaseRecord): Record<string, unknown> {
+/** Cases stored before subjects were recorded carry none and stay out of the index. */
+function applicantIndexKeys(record: CaseRecord): Record<string, string> {
+  const sub = record.applicant.sub as string | undefined;
+  if (!sub) return {};
   return {
-    ...caseKey(record.caseId),
-    gsi1pk: `APPLICANT#${record.applicant.idHmac}`,
-    gsi1sk: `${earliestStatusAt(record) ?? record.firstSeenAt}#${record.caseId}`,
-    ...dueIndexKeys(record),
-    entity: 'case',
-    status: currentStatus(record),
-    ...record,
+    [APPLICANT_INDEX.partitionKey]: sub,
+    [APPLICANT_INDEX.sortKey]: earliestStatusAt(record) ?? record.firstSeenAt,
   };
 }
 
+/**
+ * The stored form keeps nothing the key already says, because every status change rewrites the whole item and
+ * the service bills 2 WCU per started KB of it in a transaction (README, *Write capacity*): the case id, region
+ * and case number are the key's, each timeline entry's change id is `{caseId}#{status}`, the creating change is
+ * its status, and the applicant's subject is the applicant index's partition key.
+ */
+function toCaseItem(record: CaseRecord): Record<string, unknown> {
+  const {
+    caseId,
+    regionCode: _regionCode,
+    caseNumber: _caseNumber,
+    createdByChangeId,
+    applicant: { sub: _sub, ...applicant },
+    timeline,
+    ...rest
+  } = record;
+  return {
+    ...caseKey(caseId),
+    ...applicantIndexKeys(record),
+    ...dueIndexKeys(record),
+    entity: 'case',
+    status: currentStatus(record),
+    ...rest,
+    applicant,
+    createdBy: createdByChangeId.slice(caseId.length + 1),
+    timeline: timeline.map(({ changeId: _changeId, ...entry }) => entry),
+  };
+}
+
+/** Reads both the stored form above and the full form written before it (which carries every attribute). */
 function fromCaseItem(item: Record<string, unknown>): CaseRecord {
   const {
-    pk: _pk,
+    pk,
     sk: _sk,
-    gsi1pk: _gsi1pk,
-    gsi1sk: _gsi1sk,
+    applicantpk,
+    applicantsk: _applicantsk,
     duepk: _duepk,
     duesk: _duesk,
     entity: _entity,
     status: _status,
-    ...record
-  } = item;
-  return record as unknown as CaseRecord;
+    createdBy,
+    ...stored
+  } = item as Record<string, unknown> & { timeline: Omit<TimelineEntry, 'changeId'>[]; applicant: object };
+  const caseId = String(pk).slice('CASE#'.length);
+  const parts = parseCaseId(caseId);
+  if (!parts) throw new Error('a case item whose key is not a case id');
+  return {
+    ...stored,
+    ...parts,
+    caseId,
+    applicant: { ...stored.applicant, ...(typeof applicantpk === 'string' ? { sub: applicantpk } : {}) },
+    createdByChangeId:
+      (stored.createdByChangeId as string | undefined) ?? changeIdOf(caseId, createdBy as CaseStatus),
+    timeline: stored.timeline.map((entry) => ({ ...entry, changeId: changeIdOf(caseId, entry.status) })),
+  } as unknown as CaseRecord;
 }
 
 const bucketUpdate = (table: string, { bucket, counters }: BucketCounters) =>
@@ -169,6 +246,22 @@ function isCancellation(error: unknown): error is Error & { CancellationReasons?
   return error instanceof Error && error.name === 'TransactionCanceledException';
 }
 
+/** The cursor: `{applicant index sort key}#{caseId}` of the last case of a page, base64url. */
+const APPLICANT_CURSOR = /^([0-9T:.Z+-]{10,40})#(\d{6}:[A-Za-z0-9_-]{1,64})$/;
+
+function applicantStartKey(sub: string, cursor: string): Record<string, string> {
+  const match = APPLICANT_CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match?.[1] || !match[2]) throw new CursorError('The cursor is not one this listing handed out.');
+  // The partition comes from the token, never from the cursor: a cursor cannot open another person's list.
+  return { ...caseKey(match[2]), [APPLICANT_INDEX.partitionKey]: sub, [APPLICANT_INDEX.sortKey]: match[1] };
+}
+
+function applicantCursor(lastKey: Record<string, unknown> | undefined): string | undefined {
+  const sortKey = lastKey?.[APPLICANT_INDEX.sortKey];
+  if (typeof sortKey !== 'string' || typeof lastKey?.pk !== 'string') return undefined;
+  return Buffer.from(`${sortKey}#${lastKey.pk.slice('CASE#'.length)}`, 'utf8').toString('base64url');
+}
+
 const chunk = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
@@ -200,6 +293,32 @@ export function createCaseStore(tables: CaseTables): CaseStore {
       const found = new Map<string, CaseRecord>();
       for (const ids of chunk([...new Set(caseIds)], BATCH_GET_MAX_KEYS)) await loadChunk(ids, found);
       return found;
+    },
+
+    async listApplicantCases(sub, { limit, cursor }) {
+      const result = await doc.send(
+        new QueryCommand({
+          TableName: casesTable,
+          IndexName: APPLICANT_INDEX.indexName,
+          KeyConditionExpression: '#pk = :sub',
+          ExpressionAttributeNames: { '#pk': APPLICANT_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':sub': sub },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: cursor === undefined ? undefined : applicantStartKey(sub, cursor),
+        }),
+      );
+      const caseIds = (result.Items ?? []).map((item) => String(item.pk).slice('CASE#'.length));
+      const found = new Map<string, CaseRecord>();
+      await loadChunk(caseIds, found);
+      const next = applicantCursor(result.LastEvaluatedKey);
+      return {
+        cases: caseIds.flatMap((id) => {
+          const record = found.get(id);
+          return record && record.applicant.sub === sub ? [record] : [];
+        }),
+        ...(next ? { cursor: next } : {}),
+      };
     },
 
     async getCase(caseId) {

@@ -8,6 +8,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import type { AbuseFlag, BurstKey } from './domain/abuse';
 import type { AcceptedEvaluation } from './domain/announcements';
 import type { CaseKnowledge, CaseStatusObservation } from './domain/case-knowledge';
@@ -19,7 +20,7 @@ import type { PriorSubmissions, RejectedEvaluation } from './domain/rules';
  * Case item:      pk `CASE#{caseId}`, sk `CASE` — regionCode, departmentCode, itemCode, statuses (string set of
  *                 the statuses seen), completedAt (once seen), updatedAt. Merged from events, never read-then-written.
  * Vote item:      pk `EVAL#{evaluationId}`, sk `VOTE` — the AcceptedEvaluation (evaluator pseudonymised, comment),
- *                 flags (string set, absent when none), gsi1pk `EVALUATOR#{sub}`, gsi1sk `{evaluatedAt}#{evaluationId}`.
+ *                 flags (string set, absent when none), gsi1pk `EVALUATOR#{sub}`, gsi1sk `{evaluatedAt, UTC}#{evaluationId}`.
  * Review item:    pk `EVAL#{evaluationId}`, sk `REVIEW#{submissionId}` — the same shape, isReview true, gsi1 keys as
  *                 the vote with `#{submissionId}` appended to gsi1sk.
  * Rejection item: pk `EVAL#{evaluationId}`, sk `REJECTED#{submissionId}` — the RejectedEvaluation (no evaluator, no
@@ -64,6 +65,30 @@ export interface EvaluationStore {
   readBurst(key: BurstKey): Promise<BurstMembership>;
   /** Adds a flag to a stored vote; the vote after it, or undefined when there is no such vote (yet). */
   flagVote(evaluationId: string, flag: AbuseFlag): Promise<AcceptedEvaluation | undefined>;
+  /** An evaluator's votes and reviews, newest evaluation first (gsi1 `EVALUATOR#{sub}`). */
+  listByEvaluator(sub: string, page: PageRequest): Promise<Page<AcceptedEvaluation>>;
+  /** A pushing client's rejected submissions, newest first (gsi1 `REJECTED#{clientId}`), optionally of one batch. */
+  listRejections(
+    clientId: string,
+    page: PageRequest & { batchId?: string },
+  ): Promise<Page<RejectedEvaluation>>;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** Opaque, as a previous page of the same listing handed it out. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Absent after the last page. */
+  cursor?: string;
+}
+
+/** A cursor this store did not hand out for this listing (tampered, or another evaluator's or client's). */
+export class ListCursorError extends Error {
+  override readonly name = 'ListCursorError';
 }
 
 const CASE_SK = 'CASE';
@@ -77,6 +102,47 @@ const burstKey = (key: BurstKey) => ({
   pk: `BURST#${key.source}`,
   sk: `${key.flag}#${key.fingerprint}#${key.windowStart}`,
 });
+
+const LIST_INDEX = 'gsi1';
+/** Index pages one listing may read before it answers with a cursor (a batch filter may skip many items). */
+const MAX_LIST_READS = 10;
+
+const listCursorSchema = z.strictObject({
+  pk: z.string(),
+  sk: z.string(),
+  gsi1pk: z.string(),
+  gsi1sk: z.string(),
+});
+type ListKey = z.output<typeof listCursorSchema>;
+
+const encodeListCursor = (key: ListKey) => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+/** The cursor's key, refused unless it lies in `partition`: a cursor cannot widen whose items are listed. */
+function decodeListCursor(text: string, partition: string): ListKey {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    raw = undefined;
+  }
+  const parsed = listCursorSchema.safeParse(raw);
+  if (!parsed.success || parsed.data.gsi1pk !== partition) {
+    throw new ListCursorError('The cursor is not one this listing handed out.');
+  }
+  return parsed.data;
+}
+
+const listKeyOf = (item: Record<string, unknown>): ListKey => ({
+  pk: String(item.pk),
+  sk: String(item.sk),
+  gsi1pk: String(item.gsi1pk),
+  gsi1sk: String(item.gsi1sk),
+});
+
+function fromRejectionItem(item: Record<string, unknown>): RejectedEvaluation {
+  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _g1, gsi1sk: _g2, ...rejection } = item;
+  return rejection as unknown as RejectedEvaluation;
+}
 
 const isConditionFailure = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -92,7 +158,8 @@ function toEvaluationItem(evaluation: AcceptedEvaluation): Record<string, unknow
     sk: evaluation.isReview ? `${REVIEW_PREFIX}${evaluation.submissionId}` : VOTE_SK,
     entity: evaluation.isReview ? 'review' : 'vote',
     gsi1pk: `EVALUATOR#${evaluation.evaluator.sub}`,
-    gsi1sk: `${evaluation.evaluatedAt}#${evaluation.evaluationId}${suffix}`,
+    // In UTC: platforms send any offset, and the index sorts the text (newest first in the user space).
+    gsi1sk: `${new Date(evaluation.evaluatedAt).toISOString()}#${evaluation.evaluationId}${suffix}`,
     ...rest,
     // DynamoDB has no empty sets: no flags is no attribute.
     ...(flags.length > 0 ? { flags: new Set(flags) } : {}),
@@ -134,6 +201,40 @@ export function createEvaluationStore({ doc, evaluationsTable: table }: Evaluati
       if (isConditionFailure(error)) return 'exists';
       throw error;
     }
+  }
+
+  /** Newest first through one gsi1 partition, `limit` items at most, filtered by `batchId` when given. */
+  async function listPartition(
+    partition: string,
+    page: PageRequest & { batchId?: string },
+  ): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined =
+      page.cursor === undefined ? undefined : decodeListCursor(page.cursor, partition);
+    for (let reads = 0; reads < MAX_LIST_READS; reads += 1) {
+      const result: QueryCommandOutput = await doc.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: LIST_INDEX,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ...(page.batchId === undefined
+            ? { ExpressionAttributeValues: { ':pk': partition } }
+            : {
+                FilterExpression: 'batchId = :batch',
+                ExpressionAttributeValues: { ':pk': partition, ':batch': page.batchId },
+              }),
+          ScanIndexForward: false,
+          ExclusiveStartKey: startKey,
+          Limit: page.limit - items.length,
+        }),
+      );
+      items.push(...(result.Items ?? []));
+      startKey = result.LastEvaluatedKey;
+      // Every item up to LastEvaluatedKey was returned or filtered out: the next page starts after it.
+      if (startKey === undefined) return { items };
+      if (items.length >= page.limit) break;
+    }
+    return { items, cursor: encodeListCursor(listKeyOf(startKey as Record<string, unknown>)) };
   }
 
   return {
@@ -282,6 +383,16 @@ export function createEvaluationStore({ doc, evaluationsTable: table }: Evaluati
         new GetCommand({ TableName: table, Key: burstKey(key), ConsistentRead: true }),
       );
       return membershipOf(result.Item, false);
+    },
+
+    async listByEvaluator(sub, page) {
+      const { items, cursor } = await listPartition(`EVALUATOR#${sub}`, page);
+      return { items: items.map(fromEvaluationItem), ...(cursor ? { cursor } : {}) };
+    },
+
+    async listRejections(clientId, page) {
+      const { items, cursor } = await listPartition(`REJECTED#${clientId}`, page);
+      return { items: items.map(fromRejectionItem), ...(cursor ? { cursor } : {}) };
     },
 
     async flagVote(evaluationId, flag) {

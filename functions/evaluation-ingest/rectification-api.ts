@@ -130,8 +130,10 @@ export function createRectificationApi(deps: RectificationApiDependencies) {
       query: listQuerySchema,
       handle: async ({ query, client }) => {
         const provinces = provincesFor(client, query.region);
+        // A city or county platform sees its own division only, not its whole province's partition.
+        const region = query.region ?? (client.kind === 'region' ? client.regionCode : undefined);
         try {
-          const page = await deps.store().list({ ...query, provinces });
+          const page = await deps.store().list({ ...query, region, provinces });
           return {
             status: 200,
             body: { items: page.tickets.map(toTicketView), ...(page.cursor ? { cursor: page.cursor } : {}) },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { calendarDaySchema, type Day, shanghaiDay } from '../../shared/calendar';
+import { addCalendarDays, calendarDaySchema, type Day, shanghaiDay } from '../../shared/calendar';
 import { loadConfig, requiredString } from '../../shared/config';
 import { once } from '../../shared/entry';
 import { logger, metrics } from '../../shared/observability';
@@ -29,6 +29,12 @@ export interface RectificationSweepDependencies {
   clock: () => Date;
   /** Write attempts per ticket when a transition races the sweep (default 3). */
   maxAttempts?: number;
+  /**
+   * Days after today (Asia/Shanghai) an explicit `day` may name (SWEEP_MAX_DAYS_AHEAD, default 0). Sweeping a day
+   * that has not come marks deadlines that may still be met, so deployed stages leave it at 0; a test hub raises it
+   * to play "the sweep on the day after the deadline" without moving any clock but the sweep's own.
+   */
+  maxDaysAhead?: number;
 }
 
 export interface RectificationSweepReport {
@@ -43,13 +49,20 @@ export interface RectificationSweepReport {
   failed: number;
 }
 
-/** The scheduled input. Today may be swept (every earlier day has ended); a future day may not. */
+/**
+ * The scheduled input: the sweep's clock. Today may be swept (every earlier day has ended); a future day only
+ * within `maxDaysAhead` (0 unless a stage or test hub sets SWEEP_MAX_DAYS_AHEAD).
+ */
 export const sweepInputSchema = z.strictObject({ day: calendarDaySchema.optional() });
 
-export function dayToSweep(input: z.output<typeof sweepInputSchema>, now: Date): Day {
+export const MAX_SWEEP_DAYS_AHEAD = 366;
+
+export function dayToSweep(input: z.output<typeof sweepInputSchema>, now: Date, maxDaysAhead = 0): Day {
   const today = shanghaiDay(now.getTime());
   const day = input.day ?? today;
-  if (day > today) throw new Error(`Cannot sweep ${day}: it is only ${today} in Asia/Shanghai.`);
+  if (day > addCalendarDays(today, maxDaysAhead)) {
+    throw new Error(`Cannot sweep ${day}: it is only ${today} in Asia/Shanghai.`);
+  }
   return day;
 }
 
@@ -120,7 +133,7 @@ export function createSweepHandler(deps: () => Promise<RectificationSweepDepende
     const parsed = sweepInputSchema.safeParse(event ?? {});
     if (!parsed.success) throw new Error('Invalid sweep input: expected { "day"?: "yyyy-mm-dd" }.');
     const resolved = await deps();
-    const day = dayToSweep(parsed.data, resolved.clock());
+    const day = dayToSweep(parsed.data, resolved.clock(), resolved.maxDaysAhead);
     const report = await sweepRectifications(resolved, day, `rectification-sweep:${day}:${randomUUID()}`);
     logger.info('rectification sweep finished', { ...report });
     metrics.addMetric('RectificationDeadlinesOverdue', MetricUnit.Count, report.marked);
@@ -133,7 +146,10 @@ export function createSweepHandler(deps: () => Promise<RectificationSweepDepende
   };
 }
 
-const sweepEnv = z.object({ EVENT_BUS_NAME: requiredString });
+const sweepEnv = z.object({
+  EVENT_BUS_NAME: requiredString,
+  SWEEP_MAX_DAYS_AHEAD: z.coerce.number().int().min(0).max(MAX_SWEEP_DAYS_AHEAD).default(0),
+});
 
 export const handler = createSweepHandler(
   // Built on first use, so that importing the module (tests, synth) needs no environment.
@@ -141,12 +157,14 @@ export const handler = createSweepHandler(
     const aws = await import('../../shared/aws');
     const { createEventPublisher } = await import('../../shared/events');
     const settings = loadTicketSettings();
+    const config = loadConfig(sweepEnv);
     const publisher = createEventPublisher({
       client: aws.eventBridge,
-      busName: loadConfig(sweepEnv).EVENT_BUS_NAME,
+      busName: config.EVENT_BUS_NAME,
       source: 'zwfw.evaluation-ingest',
     });
     return {
+      maxDaysAhead: config.SWEEP_MAX_DAYS_AHEAD,
       store: createTicketStore({ doc: aws.documentClient, tableName: settings.tableName }),
       // The cast goes once the rectification events are in events/catalogue.ts.
       publish: async (events) => {

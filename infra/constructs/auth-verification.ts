@@ -1,9 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
-import { IdentitySource, RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
+import type { RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { ACCESS_KEY_HEADER } from '../../functions/auth-verify/domain/authorizer-policy';
+import { createClientAuthorizer } from './client-authorizer';
 import { HubFunction } from './hub-function';
 import type { HubRestApi } from './hub-rest-api';
 import { HubTable } from './hub-table';
@@ -18,8 +17,8 @@ export interface AuthVerificationProps {
 }
 
 const SERVICE_NAME = 'auth-verify';
-/** API Gateway caches the authorizer's answer per X-Hub-Key for this long. */
-export const AUTHORIZER_CACHE_TTL = Duration.seconds(300);
+
+export { AUTHORIZER_CACHE_TTL } from './client-authorizer';
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
 export const TICKET_TTL_SECONDS = 60;
 export const REVOCATION_REFRESH_MS = 500;
@@ -75,25 +74,15 @@ export class AuthVerification extends Construct {
       description: 'Real-name verification of persons and enterprises against the identity registry',
       memorySize: 1024,
     });
-    this.authorizerFunction = new HubFunction(this, 'AuthorizerFunction', {
-      platform,
-      entry: 'functions/auth-verify/authorizer.ts',
-      serviceName: SERVICE_NAME,
-      description:
-        'API Gateway authorizer: resolves X-Hub-Key in the client registry, names the usage plan key',
-      // API Gateway waits at most 29 s for the whole request; a registry read is milliseconds.
-      timeout: Duration.seconds(5),
-      memorySize: 256,
-    });
-    this.bindFunctions(platform, props.tokenIssuer ?? `https://hub.zwfw.local/${config.stage}`);
+    this.bindFunctions(platform, props.tokenIssuer ?? config.tokenIssuer);
 
-    this.authorizer = new RequestAuthorizer(this, 'ClientAuthorizer', {
+    const client = createClientAuthorizer(this, {
+      platform,
+      api,
       authorizerName: `zwfw-${config.stage}-client`,
-      handler: this.authorizerFunction,
-      identitySources: [IdentitySource.header(ACCESS_KEY_HEADER)],
-      resultsCacheTtl: AUTHORIZER_CACHE_TTL,
     });
-    api.useClientAuthorizer(this.authorizer);
+    this.authorizerFunction = client.fn;
+    this.authorizer = client.authorizer;
     this.addRoutes(api, config.stage === 'dev');
   }
 
@@ -151,8 +140,6 @@ export class AuthVerification extends Construct {
       .bindSecretRead(platform.clientsSecret, 'HUB_CLIENTS_SECRET_ID')
       .bindSecretRead(platform.idHmacSecret, 'HUB_ID_HMAC_SECRET_ID')
       .bindEventBus(platform.eventBus, 'EVENT_BUS_NAME');
-    // The authorizer reads the client registry and nothing else.
-    this.authorizerFunction.bindSecretRead(platform.clientsSecret, 'HUB_CLIENTS_SECRET_ID');
   }
 
   private addRoutes(api: HubRestApi, devStage: boolean): void {

@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
-import { AttributeType, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, type CfnTable, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
 import type { Rule } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DUE_INDEX } from '../../functions/case-aggregate/store';
+import { CASES_TABLE_INDEXES } from '../../functions/case-aggregate/store';
 import type { StageConfig } from '../config';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { subscribeQueueToEvents } from './event-subscription';
@@ -18,6 +18,7 @@ import { HubTable } from './hub-table';
 import { acknowledgeNag, nagArnReference } from './nag';
 import type { HubPlatform } from './platform';
 import { SqsConsumer } from './sqs-consumer';
+import { bindUserTokenVerification } from './user-tokens';
 
 /** The evaluation events this capability counts (evaluation ingest publishes them). */
 export const EVALUATION_EVENTS_PATTERN = {
@@ -28,6 +29,8 @@ export const EVALUATION_EVENTS_PATTERN = {
 export interface CaseAggregationProps {
   platform: HubPlatform;
   api: HubRestApi;
+  /** The issuer of persons' access tokens (auth verification's), accepted by `GET /v1/me/cases`. */
+  tokenIssuer: string;
 }
 
 const SERVICE_NAME = 'case-aggregate';
@@ -75,15 +78,18 @@ export class CaseAggregation extends Construct {
       enableKeyRotation: true,
       removalPolicy: config.removalPolicy,
     });
-    // gsi1 serves the applicant's own cases (用户空间) by id HMAC.
-    this.casesTable = new HubTable(this, 'CasesTable', { config, encryptionKey: this.key, gsi1: true });
-    // Sparse: only cases awaiting the overdue sweep carry its keys, so the sweep reads the newly due, not all.
-    this.casesTable.addGlobalSecondaryIndex({
-      indexName: DUE_INDEX.indexName,
-      partitionKey: { name: DUE_INDEX.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: DUE_INDEX.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.KEYS_ONLY,
-    });
+    this.casesTable = new HubTable(this, 'CasesTable', { config, encryptionKey: this.key });
+    // `applicant`: a person's own cases (用户空间) by their tokens' subject. `due`: sparse, only cases awaiting the
+    // overdue sweep carry its keys, so the sweep reads the newly due, not all. Both keys only: their keys do not
+    // change when the status does, so a status change writes no index item (README, *Write capacity*).
+    for (const index of CASES_TABLE_INDEXES) {
+      this.casesTable.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.KEYS_ONLY,
+      });
+    }
     this.statsTable = new HubTable(this, 'StatsTable', { config, encryptionKey: this.key });
     // Reference data (事项实施清单), read and written by key only.
     this.catalogueTable = new HubTable(this, 'CatalogueTable', { config, encryptionKey: this.key });
@@ -93,7 +99,8 @@ export class CaseAggregation extends Construct {
       platform,
       entry: 'functions/case-aggregate/api.ts',
       serviceName: SERVICE_NAME,
-      description: 'Case ingest (POST /v1/cases:batch) and case query (GET /v1/cases/{caseId})',
+      description:
+        'Case ingest (POST /v1/cases:batch), case query (GET /v1/cases/{caseId}), own cases (GET /v1/me/cases)',
       // A 500-record batch is 50 SendMessageBatch calls; API Gateway gives up at 29 s.
       timeout: Duration.seconds(20),
       memorySize: 1024,
@@ -135,13 +142,22 @@ export class CaseAggregation extends Construct {
       .bindTable(platform.idempotencyTable, 'IDEMPOTENCY_TABLE', 'readWrite')
       .bindEventBus(platform.eventBus, 'EVENT_BUS_NAME');
 
+    bindUserTokenVerification(this.apiFunction, {
+      api: props.api,
+      tokenIssuer: props.tokenIssuer,
+      stage: config.stage,
+    });
     props.api.addRoute('POST', '/v1/cases:batch', this.apiFunction);
     props.api.addRoute('GET', '/v1/cases/{caseId}', this.apiFunction);
+    props.api.addRoute('GET', '/v1/me/cases', this.apiFunction);
 
     this.itemsFunction = this.createItemsApi(platform, props.api);
     this.statsFunction = this.createStatsApi(platform, props.api);
     this.sweepFunction = this.createOverdueSweep(platform);
     this.rollupFunction = this.createRollup(platform);
+    // HubTable acknowledges index grants for its own gsi1 only; these indexes are this construct's.
+    for (const fn of [this.apiFunction, this.ingestFunction, this.sweepFunction])
+      this.acknowledgeCaseIndexGrants(fn);
     [this.evaluationEventsFunction, this.evaluationEvents, this.evaluationEventsRule] =
       this.countEvaluationEvents(platform);
     // Working days are judged wherever a due day is computed: by the consumer on each change, by the sweep.
@@ -187,13 +203,14 @@ export class CaseAggregation extends Construct {
     return fn;
   }
 
-  /** `GET /v1/stats` and `GET /v1/assessments/{period}`: rollups and buckets, read only. */
+  /** `GET /v1/stats`, `GET /v1/evaluations/stats` and `GET /v1/assessments/{period}`: rollups and buckets, read only. */
   private createStatsApi(platform: HubPlatform, api: HubRestApi): HubFunction {
     const fn = new HubFunction(this, 'StatsFunction', {
       platform,
       entry: 'functions/case-aggregate/stats-api.ts',
       serviceName: SERVICE_NAME,
-      description: 'Statistics and assessment queries: GET /v1/stats, GET /v1/assessments/{period}',
+      description:
+        'Statistics and assessment queries: GET /v1/stats, GET /v1/evaluations/stats, GET /v1/assessments/{period}',
       // A year of days never rolled up is read from buckets, 32 × shards Queries a day; API Gateway stops at 29 s.
       timeout: Duration.seconds(28),
       memorySize: 1024,
@@ -202,6 +219,8 @@ export class CaseAggregation extends Construct {
     fn.addEnvironment('STATS_SHARDS', String(platform.config.statsShards));
     bindHttpStack(fn, platform);
     api.addRoute('GET', '/v1/stats', fn);
+    // The evaluation figures come from these buckets too: one source of truth with the assessment.
+    api.addRoute('GET', '/v1/evaluations/stats', fn);
     api.addRoute('GET', '/v1/assessments/{period}', fn);
     return fn;
   }
@@ -317,6 +336,16 @@ export class CaseAggregation extends Construct {
       accessLogsPrefix: 'assessments/',
       removalPolicy: config.removalPolicy,
     });
+  }
+
+  /** grantReadData and friends add `<cases table>/index/*` once the table has indexes: the query paths. */
+  private acknowledgeCaseIndexGrants(fn: HubFunction): void {
+    acknowledgeNag(
+      fn.serviceRole,
+      'IAM5',
+      'Queries of the cases table need its applicant and due indexes; the wildcard is confined to that table’s /index/ path.',
+      `Resource::${nagArnReference(this.casesTable.node.defaultChild as CfnTable)}/index/*`,
+    );
   }
 
   get ingestQueue(): Queue {

@@ -2,7 +2,6 @@ import { Duration } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
 import type { Rule } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
@@ -37,6 +36,11 @@ const SERVICE_NAME = 'evaluation-ingest';
 export const RECTIFICATION_SWEEP_SCHEDULE = 'cron(30 0 * * ? *)';
 /** Working days of each rectification stage (README "Deadlines"): verify, fix, revisit. */
 export const RECTIFY_DAYS = { verify: 1, fix: 15, revisit: 5 } as const;
+/** Citizens' evaluations from the public cloud: the one entry of the cross-cloud allow-list evaluation ingest takes. */
+export const SUBMITTED_EVALUATIONS_PATTERN = {
+  source: ['zwfw.evaluation-ingest'],
+  detailType: ['EvaluationSubmitted'],
+} as const;
 /** Where the EventBridge rule's deliveries to the case-events queue come from. */
 export const CASE_EVENTS_PATTERN = {
   source: ['zwfw.case-aggregate'],
@@ -55,16 +59,20 @@ export class EvaluationIngest extends Construct {
   readonly evaluationsTable: HubTable;
   readonly ticketsTable: HubTable;
   readonly apiFunction: HubFunction;
-  readonly submitFunction: HubFunction;
   readonly consumerFunction: HubFunction;
   readonly caseEventsFunction: HubFunction;
   readonly rectificationFunction: HubFunction;
   readonly sweepFunction: HubFunction;
+  /** `GET /v1/me/evaluations` (the evaluator's own) and `GET /v1/evaluations/rejections` (a platform's). */
+  readonly queryFunction: HubFunction;
   readonly evaluations: SqsConsumer;
   readonly caseEvents: SqsConsumer;
   /** Where EventBridge parks `CaseStatusChanged` it could not put on the case-events queue. */
   readonly caseEventsDeliveryDlq: DeadLetterQueue;
   readonly caseEventsRule: Rule;
+  /** Citizens' evaluations from the public cloud (`EvaluationSubmitted`, infra/cross-cloud.ts) onto the evaluation queue. */
+  readonly submittedEvaluationsRule: Rule;
+  readonly submittedEvaluationsDeliveryDlq: DeadLetterQueue;
   readonly sweepSchedule: HubSchedule;
 
   constructor(scope: Construct, id: string, props: EvaluationIngestProps) {
@@ -142,6 +150,28 @@ export class EvaluationIngest extends Construct {
       feeder: 'eventbridge',
     });
     this.caseEventsRule = this.routeCaseEvents(platform);
+    this.submittedEvaluationsDeliveryDlq = new DeadLetterQueue(this, 'SubmittedEvaluationsDeliveryDlq', {
+      config,
+      encryptionKey: this.key,
+      purpose: 'evaluation-submissions-delivery',
+      impact:
+        "The bus could not put citizens' evaluations from the public cloud (EvaluationSubmitted) on the evaluation queue: they are not judged, counted or ticketed until redriven to that queue.",
+      alarmTopic: platform.alarmTopic,
+      feeder: 'eventbridge',
+    });
+    this.submittedEvaluationsRule = subscribeQueueToEvents(this, {
+      ruleId: 'SubmittedEvaluationsRule',
+      description: "Citizens' evaluations forwarded by the public cloud, onto the evaluation queue",
+      bus: platform.eventBus,
+      pattern: SUBMITTED_EVALUATIONS_PATTERN,
+      consumer: this.evaluations,
+      deliveryDlq: this.submittedEvaluationsDeliveryDlq,
+      // The detail is the queue message the consumer reads (events/evaluation-submitted.v1.ts).
+      inputPath: '$.detail',
+      key: this.key,
+      keyStatementSid: 'EventBridgeSendsSubmittedEvaluations',
+      queueStatementSid: 'OnlyTheSubmittedEvaluationsRuleSends',
+    });
 
     this.apiFunction = new HubFunction(this, 'ApiFunction', {
       platform,
@@ -152,15 +182,6 @@ export class EvaluationIngest extends Construct {
       timeout: Duration.seconds(20),
       memorySize: 1024,
     });
-    this.submitFunction = new HubFunction(this, 'SubmitFunction', {
-      platform,
-      entry: 'functions/evaluation-ingest/api.ts',
-      serviceName: SERVICE_NAME,
-      description: "One citizen's evaluation from the hub app, bearer token verified: POST /v1/evaluations",
-      memorySize: 512,
-    });
-    // Same bundle as the batch route, other export: HubFunction always names `handler`.
-    (this.submitFunction.node.defaultChild as CfnFunction).handler = 'index.submitHandler';
     this.rectificationFunction = new HubFunction(this, 'RectificationFunction', {
       platform,
       entry: 'functions/evaluation-ingest/rectification-api.ts',
@@ -180,6 +201,15 @@ export class EvaluationIngest extends Construct {
       memorySize: 512,
     });
 
+    this.queryFunction = new HubFunction(this, 'QueryFunction', {
+      platform,
+      entry: 'functions/evaluation-ingest/query-api.ts',
+      serviceName: SERVICE_NAME,
+      description:
+        "Reads evaluations: a person's own (GET /v1/me/evaluations), a platform's rejections (GET /v1/evaluations/rejections)",
+      memorySize: 512,
+    });
+
     this.bindFunctions(platform, props.tokenIssuer, api);
     this.sweepSchedule = new HubSchedule(this, 'RectificationSweepSchedule', {
       config,
@@ -194,10 +224,10 @@ export class EvaluationIngest extends Construct {
     });
 
     api.addRoute('POST', '/v1/evaluations:batch', this.apiFunction);
-    // Citizen route on the private API until issue 7 moves it to the public cloud.
-    api.addRoute('POST', '/v1/evaluations', this.submitFunction);
     api.addRoute('POST', '/v1/rectifications/{evaluationId}/transitions', this.rectificationFunction);
     api.addRoute('GET', '/v1/rectifications', this.rectificationFunction);
+    api.addRoute('GET', '/v1/me/evaluations', this.queryFunction);
+    api.addRoute('GET', '/v1/evaluations/rejections', this.queryFunction);
   }
 
   get evaluationQueue(): Queue {
@@ -254,11 +284,6 @@ export class EvaluationIngest extends Construct {
     bindHttpStack(this.apiFunction, platform)
       .bindQueueSend(this.evaluations.queue, 'EVALUATION_QUEUE_URL')
       .bindSecretRead(platform.idHmacSecret, 'HUB_ID_HMAC_SECRET_ID');
-    bindHttpStack(this.submitFunction, platform).bindQueueSend(
-      this.evaluations.queue,
-      'EVALUATION_QUEUE_URL',
-    );
-    bindUserTokenVerification(this.submitFunction, { api, tokenIssuer, stage: config.stage });
 
     bindHttpStack(this.rectificationFunction, platform)
       .bindTable(this.ticketsTable, 'TICKETS_TABLE', 'readWrite')
@@ -269,6 +294,10 @@ export class EvaluationIngest extends Construct {
       .bindTable(this.ticketsTable, 'TICKETS_TABLE', 'readWrite')
       .bindEventBus(platform.eventBus, 'EVENT_BUS_NAME');
     setEnvironment(this.sweepFunction, rectify);
+
+    // Read only: a person's votes and reviews by subject, a platform's rejections by client (gsi1).
+    bindHttpStack(this.queryFunction, platform).bindTable(this.evaluationsTable, 'EVALUATIONS_TABLE', 'read');
+    bindUserTokenVerification(this.queryFunction, { api, tokenIssuer, stage: config.stage });
   }
 }
 

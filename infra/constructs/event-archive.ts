@@ -1,5 +1,5 @@
 import { Arn, ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
-import { Archive, type CfnArchive, type IEventBus } from 'aws-cdk-lib/aws-events';
+import { Archive, type CfnArchive, type IEventBus, Match } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -12,6 +12,8 @@ export interface EventArchiveProps {
   encryptionKey: IKey;
   retention: Duration;
   description: string;
+  /** Detail types this archive must not keep (events whose data may rest only elsewhere). */
+  excludeDetailTypes?: readonly string[];
 }
 
 /**
@@ -30,7 +32,12 @@ export class EventArchive extends Construct {
     this.archive = new Archive(this, 'Archive', {
       sourceEventBus: props.eventBus,
       description: props.description,
-      eventPattern: { account: [stack.account] },
+      eventPattern: {
+        account: [stack.account],
+        ...(props.excludeDetailTypes?.length
+          ? { detailType: Match.anythingBut(...props.excludeDetailTypes) }
+          : {}),
+      },
       retention: props.retention,
     });
     (this.archive.node.defaultChild as CfnArchive).kmsKeyIdentifier = props.encryptionKey.keyArn;

@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { type IEventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Key } from 'aws-cdk-lib/aws-kms';
@@ -18,6 +18,8 @@ export interface EventSubscriptionProps {
   deliveryDlq: DeadLetterQueue;
   /** The capability key both queues are encrypted with. */
   key: Key;
+  /** Deliver only this part of the event (`$.detail`) as the message body; default the whole envelope. */
+  inputPath?: string;
   /** Statement ids, unique within the key policy and the queue policy. */
   keyStatementSid: string;
   queueStatementSid: string;
@@ -48,6 +50,7 @@ export function subscribeQueueToEvents(scope: Construct, props: EventSubscriptio
         deadLetterQueue: props.deliveryDlq.queue,
         retryAttempts: 185,
         maxEventAge: Duration.hours(24),
+        ...(props.inputPath ? { message: RuleTargetInput.fromEventPath(props.inputPath) } : {}),
       }),
     ],
   });

@@ -1,7 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { CfnTable, ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -15,10 +17,11 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { runbookAnchor } from './dead-letter-queue';
 import { HubTable } from './hub-table';
 import { acknowledgeNag, nagArnReference } from './nag';
 import { repoPath } from './paths';
-import type { HubPlatform } from './platform';
+import type { FunctionPlatform } from './platform';
 
 /** One place for the runtime and the matching esbuild target, so they never drift apart. */
 export const HUB_RUNTIME = Runtime.NODEJS_22_X;
@@ -32,7 +35,7 @@ const ESM_REQUIRE_SHIM =
 export type TableAccess = 'read' | 'write' | 'readWrite';
 
 export interface HubFunctionProps {
-  platform: HubPlatform;
+  platform: FunctionPlatform;
   /** Repository-relative entry file, e.g. `functions/case-aggregate/api.ts`, exporting `handler`. */
   entry: string;
   /** POWERTOOLS_SERVICE_NAME: the capability, e.g. `case-aggregate`. */
@@ -43,16 +46,24 @@ export interface HubFunctionProps {
   environment?: Record<string, string>;
 }
 
+/** Runbook sections (README) of the alarms every function gets. */
+export const FUNCTION_ERRORS_RUNBOOK = 'function-errors';
+export const FUNCTION_THROTTLES_RUNBOOK = 'function-throttles';
+const FIVE_MINUTE_SUM = { period: Duration.minutes(5), statistic: 'Sum' } as const;
+
 /**
  * A Lambda function with the hub's defaults: Node 22 on ARM64, X-Ray, JSON logs into its own log group
- * with the stage's retention, a role that can write only that log group, and an ESM bundle built by the
+ * with the stage's retention, a role that can write only that log group, an ESM bundle built by the
  * local esbuild with every dependency (AWS SDK included) inside, so the bundle the local runtime runs is
- * the artifact that deploys.
+ * the artifact that deploys, alarms on its errors and throttles, and — when the platform has a network
+ * (the private cloud) — a place in its isolated subnets, so no function there can be forgotten outside.
  */
 export class HubFunction extends NodejsFunction {
   readonly timeoutDuration: Duration;
   readonly serviceRole: Role;
   readonly logGroupResource: LogGroup;
+  readonly errorsAlarm: Alarm;
+  readonly throttlesAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: HubFunctionProps) {
     const { config } = props.platform;
@@ -65,7 +76,15 @@ export class HubFunction extends NodejsFunction {
       retention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
+    const network = props.platform.network;
     super(scope, id, {
+      ...(network
+        ? {
+            vpc: network.vpc,
+            vpcSubnets: network.functionSubnets,
+            securityGroups: [network.functionSecurityGroup],
+          }
+        : {}),
       entry: repoPath(props.entry),
       handler: 'handler',
       description: props.description,
@@ -102,6 +121,20 @@ export class HubFunction extends NodejsFunction {
     this.logGroupResource = logGroup;
 
     logGroup.grantWrite(serviceRole);
+    if (network) {
+      // Lambda creates and removes the function's network interfaces in the subnets with this role.
+      serviceRole.addManagedPolicy(
+        ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+      acknowledgeNag(
+        serviceRole,
+        'IAM4',
+        'AWS maintains the exact EC2 network-interface actions Lambda needs to place a function in a VPC; they support no resource-level scoping we could write better.',
+        'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+      );
+    }
+    this.errorsAlarm = this.alarmOn('Errors', props, FUNCTION_ERRORS_RUNBOOK);
+    this.throttlesAlarm = this.alarmOn('Throttles', props, FUNCTION_THROTTLES_RUNBOOK);
     acknowledgeNag(
       serviceRole,
       'IAM5',
@@ -152,6 +185,24 @@ export class HubFunction extends NodejsFunction {
     return this;
   }
 
+  private alarmOn(metric: 'Errors' | 'Throttles', props: HubFunctionProps, runbook: string): Alarm {
+    const { config } = props.platform;
+    const errors = metric === 'Errors';
+    const impact = errors
+      ? `${this.node.id} (${props.description}) is failing invocations: its callers get 5xx answers, or its queue retries and then parks messages in a DLQ.`
+      : `${this.node.id} (${props.description}) is being throttled: requests are refused with 429/5xx or queue messages wait longer.`;
+    const alarm = new Alarm(this, `${metric}Alarm`, {
+      alarmDescription: `${impact} Runbook: ${runbookAnchor(runbook)}`,
+      metric: errors ? this.metricErrors(FIVE_MINUTE_SUM) : this.metricThrottles(FIVE_MINUTE_SUM),
+      threshold: errors ? config.alarms.functionErrors : config.alarms.functionThrottles,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(props.platform.alarmTopic));
+    return alarm;
+  }
+
   private acknowledgeKmsDataKeyWildcards(): void {
     const reason =
       'CDK grants kms:GenerateDataKey*/ReEncrypt* for encrypting writes; the statement is scoped to the one customer-managed key of the data written.';
@@ -161,7 +212,7 @@ export class HubFunction extends NodejsFunction {
 }
 
 /** Variables every hub function receives (see the project conventions); the local runtime resolves them too. */
-function commonEnvironment(platform: HubPlatform, serviceName: string): Record<string, string> {
+function commonEnvironment(platform: FunctionPlatform, serviceName: string): Record<string, string> {
   const { config } = platform;
   return {
     HUB_STAGE: config.stage,
@@ -172,7 +223,7 @@ function commonEnvironment(platform: HubPlatform, serviceName: string): Record<s
     NONCES_TABLE: platform.noncesTable.tableName,
     IDEMPOTENCY_TABLE: platform.idempotencyTable.tableName,
     HUB_CLIENTS_SECRET_ID: platform.clientsSecret.secretArn,
-    HUB_ID_HMAC_SECRET_ID: platform.idHmacSecret.secretArn,
+    ...(platform.idHmacSecret ? { HUB_ID_HMAC_SECRET_ID: platform.idHmacSecret.secretArn } : {}),
     // Stack traces point into the TypeScript sources instead of the minified bundle.
     NODE_OPTIONS: '--enable-source-maps',
   };

@@ -1,4 +1,4 @@
-import { Tags } from 'aws-cdk-lib';
+import { Duration, Tags } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
@@ -13,24 +13,40 @@ import {
   RestApi,
   type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IInterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CLIENT_KINDS, type ClientKind } from '../../shared/client-registry';
 import { PROBLEM_CONTENT_TYPE } from '../../shared/problem';
 import type { StageConfig } from '../config';
 import { GATEWAY_PROBLEMS, type GatewayResponseType, gatewayProblemBody } from '../gateway-responses';
 import { CLIENT_KIND_TAG, RATE_LIMITS } from '../rate-limits';
+import { runbookAnchor } from './dead-letter-queue';
+import { EdgeFirewall } from './edge-firewall';
 import { acknowledgeNag } from './nag';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface HubRestApiProps {
+export const API_5XX_RUNBOOK = 'api-5xx';
+
+interface HubRestApiCommonProps {
   config: StageConfig;
-  /** `private` or `public`: part of the API name. */
-  cloud: 'private' | 'public';
   description: string;
+  /** Where the API's 5xx alarm notifies the on-call. */
+  alarmTopic: ITopic;
 }
+
+/**
+ * `private`: a PRIVATE endpoint whose resource policy admits calls only through `vpcEndpoint` (the private cloud's
+ * execute-api interface endpoint). `public`: a REGIONAL endpoint behind a WAFv2 web ACL. Either way part of the name.
+ */
+export type HubRestApiProps = HubRestApiCommonProps &
+  ({ cloud: 'private'; vpcEndpoint: IInterfaceVpcEndpoint } | { cloud: 'public' });
 
 // Errors API Gateway answers itself (unknown route, throttling, oversize body) keep the hub's error
 // contract: RFC 9457 problem documents, never the default `{"message": …}`.
@@ -56,6 +72,9 @@ export interface RouteOptions {
 export class HubRestApi extends Construct {
   readonly api: RestApi;
   readonly usagePlans = new Map<ClientKind, UsagePlan>();
+  readonly serverErrorAlarm: Alarm;
+  /** The public API's WAF; undefined for the private API, which the internet cannot reach. */
+  readonly firewall?: EdgeFirewall;
   private readonly config: StageConfig;
   private readonly cloud: HubRestApiProps['cloud'];
   private readonly requestValidator: RequestValidator;
@@ -74,7 +93,12 @@ export class HubRestApi extends Construct {
     this.api = new RestApi(this, 'Api', {
       restApiName: `zwfw-${config.stage}-${props.cloud}-api`,
       description: props.description,
-      endpointTypes: [EndpointType.REGIONAL],
+      ...(props.cloud === 'private'
+        ? {
+            endpointConfiguration: { types: [EndpointType.PRIVATE], vpcEndpoints: [props.vpcEndpoint] },
+            policy: onlyThroughVpcEndpoint(props.vpcEndpoint),
+          }
+        : { endpointTypes: [EndpointType.REGIONAL] }),
       // The client authorizer names the caller's API key (usageIdentifierKey): no x-api-key header to leak.
       apiKeySourceType: ApiKeySourceType.AUTHORIZER,
       cloudWatchRole: true,
@@ -122,11 +146,19 @@ export class HubRestApi extends Construct {
     for (const type of Object.keys(GATEWAY_PROBLEMS) as GatewayResponseType[]) {
       this.addProblemResponse(type);
     }
-    acknowledgeNag(
-      this.api,
-      'APIG3',
-      'WAF comes with the public API (issue 7); this stage is throttled and every call is HMAC-signed by a registered client.',
-    );
+    if (props.cloud === 'public') {
+      this.firewall = new EdgeFirewall(this, 'Firewall', {
+        config,
+        stageArn: this.api.deploymentStage.stageArn,
+      });
+    } else {
+      acknowledgeNag(
+        this.api,
+        'APIG3',
+        'A PRIVATE API: its resource policy admits only calls through the VPC endpoint on the government extranet, every call is HMAC-signed by a registered client and throttled; WAF guards the internet-facing public API.',
+      );
+    }
+    this.serverErrorAlarm = this.alarmOnServerErrors(props);
     acknowledgeNag(
       this.api,
       'IAM4',
@@ -137,6 +169,19 @@ export class HubRestApi extends Construct {
 
   get url(): string {
     return this.api.url;
+  }
+
+  private alarmOnServerErrors(props: HubRestApiProps): Alarm {
+    const alarm = new Alarm(this, 'ServerErrorAlarm', {
+      alarmDescription: `The ${props.cloud} API answered 5xx: callers' requests failed (a function error, timeout or gateway fault) and their platforms retry or give up. Runbook: ${runbookAnchor(API_5XX_RUNBOOK)}`,
+      metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: props.config.alarms.api5xx,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(props.alarmTopic));
+    return alarm;
   }
 
   /**
@@ -230,6 +275,34 @@ export class HubRestApi extends Construct {
     }
     return integration;
   }
+}
+
+/**
+ * The private API's resource policy: invoke only through the given VPC endpoint. The explicit Deny makes sure no
+ * later Allow (another statement, a console edit) can open the API to any other path.
+ */
+export function onlyThroughVpcEndpoint(endpoint: IInterfaceVpcEndpoint): PolicyDocument {
+  const invoke = {
+    principals: [new AnyPrincipal()],
+    actions: ['execute-api:Invoke'],
+    resources: ['execute-api:/*'],
+  };
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        sid: 'DenyOutsideTheVpcEndpoint',
+        effect: Effect.DENY,
+        ...invoke,
+        conditions: { StringNotEquals: { 'aws:SourceVpce': endpoint.vpcEndpointId } },
+      }),
+      new PolicyStatement({
+        sid: 'AllowThroughTheVpcEndpoint',
+        effect: Effect.ALLOW,
+        ...invoke,
+        conditions: { StringEquals: { 'aws:SourceVpce': endpoint.vpcEndpointId } },
+      }),
+    ],
+  });
 }
 
 export function pathParameters(path: string): string[] {

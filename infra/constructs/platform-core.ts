@@ -6,21 +6,22 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config';
-import { PUBLIC_TO_PRIVATE_DETAIL_TYPES } from '../cross-cloud';
+import { PUBLIC_TO_PRIVATE_DETAIL_TYPES, PUBLIC_TO_PRIVATE_SOURCES } from '../cross-cloud';
 import { AlarmTopic } from './alarm-topic';
 import { EventArchive } from './event-archive';
 import { HubTable } from './hub-table';
 import { acknowledgeNag } from './nag';
 import type { HubPlatform } from './platform';
+import { PrivateNetwork } from './private-network';
 
 export interface PlatformCoreProps {
   config: StageConfig;
 }
 
 /**
- * What every capability of the private cloud shares: the hub event bus (with an archive for replay),
- * the nonce and idempotency tables, the client registry and the ID-HMAC key (Secrets Manager), the
- * alarm topic, and the customer-managed key that encrypts them.
+ * What every capability of the private cloud shares: the isolated network every function runs in, the hub
+ * event bus (with an archive for replay), the nonce and idempotency tables, the client registry and the
+ * ID-HMAC key (Secrets Manager), the alarm topic, and the customer-managed key that encrypts them.
  */
 export class PlatformCore extends Construct implements HubPlatform {
   readonly config: StageConfig;
@@ -32,11 +33,13 @@ export class PlatformCore extends Construct implements HubPlatform {
   readonly clientsSecret: Secret;
   readonly idHmacSecret: Secret;
   readonly alarmTopic: ITopic;
+  readonly network: PrivateNetwork;
 
   constructor(scope: Construct, id: string, props: PlatformCoreProps) {
     super(scope, id);
     const { config } = props;
     this.config = config;
+    this.network = new PrivateNetwork(this, 'Network', { config });
     this.key = new Key(this, 'Key', {
       description: `zwfw-hub ${config.stage} private cloud: bus, platform tables, secrets, alarms`,
       enableKeyRotation: true,
@@ -109,7 +112,8 @@ export class PlatformCore extends Construct implements HubPlatform {
         resources: [this.eventBus.eventBusArn],
         conditions: {
           'ForAllValues:StringEquals': {
-            'events:detail-type': PUBLIC_TO_PRIVATE_DETAIL_TYPES.map((entry) => entry.detailType),
+            'events:detail-type': [...PUBLIC_TO_PRIVATE_DETAIL_TYPES],
+            'events:source': [...PUBLIC_TO_PRIVATE_SOURCES],
           },
         },
       }),

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { EventEnvelope as EventEnvelopeOf } from '../../events/envelope';
+import { mayCrossToPrivateCloud } from '../cross-cloud';
 import { listenOnLoopback } from './engines/ports';
 import { matchesPattern } from './event-pattern';
 import { type EventBusModel, type HubModel, LOCAL_ACCOUNT, LOCAL_REGION, type RuleModel } from './model';
@@ -21,6 +22,12 @@ export interface EventBridgeOptions {
   /** Each accepted event is appended here as one JSON line (the CLI tails it). */
   logFile?: string;
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * Whether an event may be delivered from a bus of one stack to a bus of another. In the cloud the private bus's
+   * resource policy and the forwarding rule's pattern decide; locally this plays the policy. Default: the one
+   * cross-cloud allow-list (infra/cross-cloud.ts).
+   */
+  mayCross?: (source: string, detailType: string) => boolean;
 }
 
 export interface RunningEventBridge {
@@ -76,6 +83,16 @@ export async function startEventBridge(options: EventBridgeOptions): Promise<Run
     }
     for (const rule of rulesMatching(options.model, bus, envelope)) {
       for (const target of rule.targets) {
+        if (!crossingAllowed(rule, target, envelope, options.mayCross ?? mayCrossToPrivateCloud)) {
+          log({
+            level: 'WARN',
+            message: 'event refused at the cloud boundary (not in the cross-cloud allow-list)',
+            rule: rule.key,
+            eventId: envelope.id,
+            detailType: envelope['detail-type'],
+          });
+          continue;
+        }
         track(
           options.deliver(target, envelope).catch((error: unknown) =>
             log({
@@ -269,6 +286,26 @@ export function entrySize(raw: unknown): number {
     resources
   );
 }
+
+/** A bus target in another stack than the rule's bus is a crossing between the clouds: only the allow-list passes. */
+function crossingAllowed(
+  rule: RuleModel,
+  target: RuleModel['targets'][number],
+  envelope: EventEnvelope,
+  mayCross: (source: string, detailType: string) => boolean,
+): boolean {
+  if (target.kind !== 'bus') return true;
+  const from = stackOfKey(rule.busKey);
+  const to = stackOfKey(target.busKey);
+  if (from === undefined || to === undefined || from === to) return true;
+  return mayCross(envelope.source, envelope['detail-type']);
+}
+
+/** `stack/LogicalId` → `stack`; the account's default bus belongs to no stack. */
+const stackOfKey = (key: string): string | undefined => {
+  const slash = key.indexOf('/');
+  return slash > 0 ? key.slice(0, slash) : undefined;
+};
 
 function rulesMatching(model: HubModel, bus: EventBusModel, envelope: EventEnvelope): RuleModel[] {
   return model.rules.filter(

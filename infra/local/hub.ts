@@ -15,11 +15,13 @@ import { freePort } from './engines/ports';
 import { LOCAL_S3_CREDENTIALS, startS3 } from './engines/s3';
 import { startSqs } from './engines/sqs';
 import { startEventBridge } from './eventbridge';
+import { type FaultCounters, type FaultPlan, startFaultProxy } from './fault-proxy';
 import { startGateway } from './gateway';
 import { type HubModel, LOCAL_REGION, type LocalEndpoints } from './model';
 import { type HubEndpoints, type StackOutputs, writeHubFiles } from './outputs';
 import { localClients, provision } from './provision';
 import { restoreQueueMessages, saveQueueMessages } from './queue-snapshot';
+import { startS3Notifications } from './s3-notifications';
 import { type RunningScheduler, startScheduler } from './scheduler';
 import { seedLocalData } from './seed';
 import { type SqsPollers, startSqsPollers } from './sqs-poller';
@@ -48,6 +50,18 @@ export interface HubOptions {
   maxVisibilityTimeoutSeconds?: number;
   /** Per-client usage plans (rate limits) as in the cloud; benchmarks switch them off to measure the hub. */
   enforceUsagePlans?: boolean;
+  /**
+   * Reliability tests only: the functions reach DynamoDB through a proxy that throttles (and slows) a share
+   * of their requests (fault-proxy.ts). The hub's own provisioning and seeding go direct.
+   */
+  faults?: { dynamodb?: FaultPlan };
+  /**
+   * Variables given to every function over the template's own, as a stage setting would: tests shorten
+   * waits and unlock clocks this way (e.g. evaluation ingest's CASE_WAIT_SECONDS, CASE_RECHECK_SECONDS and
+   * the rectification sweep's SWEEP_MAX_DAYS_AHEAD) without a second synthesis. The hub's own local
+   * variables (signing key file, JWKS URL) and the engines' endpoints still win.
+   */
+  functionEnvironment?: Record<string, string>;
 }
 
 export interface RunningHub {
@@ -60,6 +74,8 @@ export interface RunningHub {
   scheduler: RunningScheduler;
   /** The DynamoDB Local JVM, so callers can check that stop() ended it. */
   dynamoDbPid: number | undefined;
+  /** What the fault proxy did, when `faults` asked for one. */
+  faultCounters(): FaultCounters | undefined;
   /** Resolves once no event is being delivered and every polled queue is empty with nothing in flight. */
   drained(options?: { timeoutMs?: number }): Promise<void>;
   stop(): Promise<void>;
@@ -133,6 +149,13 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       s3: s3Engine.endpoint,
       eventbridge: `http://127.0.0.1:${eventBridgePort}`,
     };
+    const dynamoFaults = options.faults?.dynamodb
+      ? await startFaultProxy(endpoints.dynamodb, options.faults.dynamodb)
+      : undefined;
+    if (dynamoFaults) stoppers.push({ name: 'DynamoDB fault proxy', stop: dynamoFaults.stop });
+    const functionEndpoints: LocalEndpoints = dynamoFaults
+      ? { ...endpoints, dynamodb: dynamoFaults.endpoint }
+      : endpoints;
     const clients = localClients(endpoints);
     stoppers.push({
       name: 'clients',
@@ -166,11 +189,12 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     const gatewayPort = requestedPort === 0 ? await freePort() : requestedPort;
     const host = await startFunctionHost({
       model,
-      endpoints,
+      endpoints: functionEndpoints,
       logDir: join(stateDir, 'logs'),
       runtimeDir: join(stateDir, 'runtime'),
       log,
       localEnvironment: {
+        ...options.functionEnvironment,
         HUB_SIGNING_KEY_FILE: signingKeyFile,
         // The template's JWKS URL names the cloud API's execute-api host; locally the gateway serves that route.
         TOKEN_JWKS_URL: `http://127.0.0.1:${gatewayPort}${JWKS_PATH}`,
@@ -205,6 +229,16 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       );
     }
 
+    // S3 puts "Object Created" on the default bus for buckets with EventBridge notifications (issue 6).
+    const s3Notifications = startS3Notifications({
+      model,
+      s3: s3Engine,
+      deliver,
+      logFile: join(stateDir, 'logs', 'events.jsonl'),
+      log: logEntry,
+    });
+    stoppers.push({ name: 'S3 notifications', stop: s3Notifications.stop });
+
     const pollers = startSqsPollers({ model, host, sqs: clients.sqs, log: logEntry });
     stoppers.push({ name: 'SQS pollers', stop: pollers.stop });
     const scheduler = startScheduler({ model, deliver, log: logEntry });
@@ -235,9 +269,9 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       const deadline = Date.now() + timeoutMs;
       // A consumer can publish events whose targets fill queues again: settle until both stay quiet.
       do {
-        await eventBridge.idle();
+        await Promise.all([eventBridge.idle(), s3Notifications.idle()]);
         await pollers.drained({ timeoutMs: Math.max(1, deadline - Date.now()) });
-        await eventBridge.idle();
+        await Promise.all([eventBridge.idle(), s3Notifications.idle()]);
       } while (!(await pollers.idle()) && Date.now() < deadline);
     };
 
@@ -250,6 +284,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       pollers,
       scheduler,
       dynamoDbPid: dynamo.pid,
+      faultCounters: () => dynamoFaults?.counters(),
       drained,
       stop: stopAll,
     };

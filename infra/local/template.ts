@@ -167,7 +167,26 @@ export function buildHubModel(stacks: StackTemplate[], options: BuildModelOption
     }
     model.outputs[stack.stackName] = stackOutputs(resolver, stack);
   }
+  refuseSharedRoutes(model.routes);
   return model;
+}
+
+/**
+ * The public and private APIs share the one local port, so a route both declare could not be told apart locally:
+ * refused at load time rather than served by whichever API happens to come first.
+ */
+function refuseSharedRoutes(routes: readonly RouteModel[]): void {
+  const apiOf = new Map<string, string>();
+  for (const route of routes) {
+    const id = `${route.method} ${route.resourcePath}`;
+    const other = apiOf.get(id);
+    if (other !== undefined && other !== route.apiKey) {
+      throw new Error(
+        `${id} is declared by both ${other} and ${route.apiKey}; one local port cannot serve both`,
+      );
+    }
+    apiOf.set(id, route.apiKey);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

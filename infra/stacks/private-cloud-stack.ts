@@ -1,10 +1,11 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { AuthVerification } from '../constructs/auth-verification';
 import { CaseAggregation } from '../constructs/case-aggregation';
 import { EvaluationIngest } from '../constructs/evaluation-ingest';
 import { HubRestApi } from '../constructs/hub-rest-api';
+import { LicenceRetrieval } from '../constructs/licence-retrieval';
 import { PlatformCore } from '../constructs/platform-core';
 
 export interface PrivateCloudStackProps extends StackProps {
@@ -12,27 +13,33 @@ export interface PrivateCloudStackProps extends StackProps {
 }
 
 /**
- * The private cloud (政务外网): every table, queue and function that touches personal data, the hub
- * event bus, and the private REST API the provincial and ministry platforms call.
+ * The private cloud (政务外网): every table, queue and function that touches personal data, in a VPC without
+ * internet egress; the hub event bus; and the PRIVATE REST API the provincial and ministry platforms call
+ * through its VPC endpoint.
  */
 export class PrivateCloudStack extends Stack {
+  private readonly zoneCount: number;
   readonly platform: PlatformCore;
   readonly api: HubRestApi;
   readonly authVerification: AuthVerification;
   readonly caseAggregation: CaseAggregation;
   readonly evaluationIngest: EvaluationIngest;
+  readonly licenceRetrieval: LicenceRetrieval;
 
   constructor(scope: Construct, id: string, props: PrivateCloudStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.zoneCount = config.availabilityZones;
     this.platform = new PlatformCore(this, 'Platform', { config });
     this.api = new HubRestApi(this, 'PrivateApi', {
       config,
       cloud: 'private',
+      vpcEndpoint: this.platform.network.executeApiEndpoint,
+      alarmTopic: this.platform.alarmTopic,
       description: 'zwfw-hub private API for connected provincial and ministry platforms',
     });
     // One issuer: auth verification signs the access tokens, evaluation ingest accepts only these.
-    const tokenIssuer = `https://hub.zwfw.local/${config.stage}`;
+    const { tokenIssuer } = config;
     // First: it gives the API the client authorizer that every later route is guarded by.
     this.authVerification = new AuthVerification(this, 'AuthVerification', {
       platform: this.platform,
@@ -42,13 +49,27 @@ export class PrivateCloudStack extends Stack {
     this.caseAggregation = new CaseAggregation(this, 'CaseAggregation', {
       platform: this.platform,
       api: this.api,
+      tokenIssuer,
     });
     this.evaluationIngest = new EvaluationIngest(this, 'EvaluationIngest', {
       platform: this.platform,
       api: this.api,
       tokenIssuer,
     });
+    this.licenceRetrieval = new LicenceRetrieval(this, 'LicenceRetrieval', {
+      platform: this.platform,
+      api: this.api,
+      tokenIssuer,
+    });
     this.addOutputs();
+  }
+
+  /**
+   * The zones the VPC spreads over, as `Fn::GetAZs` of the deploying region. A stack with an account and region
+   * would otherwise look its zones up at synth time, which needs AWS credentials: synth stays offline.
+   */
+  override get availabilityZones(): string[] {
+    return Array.from({ length: this.zoneCount }, (_, index) => Fn.select(index, Fn.getAzs()));
   }
 
   /** Same keys the local runtime writes to .hub/outputs.json; tests and tools read either. */
@@ -73,6 +94,8 @@ export class PrivateCloudStack extends Stack {
       TicketsTableName: evaluations.ticketsTable.tableName,
       EvaluationQueueUrl: evaluations.evaluationQueue.queueUrl,
       EvaluationDlqUrl: evaluations.evaluationDeadLetterQueue.queueUrl,
+      LicencesTableName: this.licenceRetrieval.licencesTable.tableName,
+      LicenceFilesBucketName: this.licenceRetrieval.filesBucket.bucketName,
     };
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
   }

@@ -36,6 +36,8 @@ describe('routes', () => {
     ['GET /v1/items/{code}', 'itemsFunction'],
     ['GET /v1/stats', 'statsFunction'],
     ['GET /v1/assessments/{period}', 'statsFunction'],
+    ['GET /v1/me/cases', 'apiFunction'],
+    ['GET /v1/evaluations/stats', 'statsFunction'],
   ] as const)('%s runs the %s behind the client authorizer and its usage plan', (route, fn) => {
     const method = routesOf(template).get(route);
     const authorizerId = resourcesOfType(template, 'AWS::ApiGateway::Authorizer')[0]?.[0];
@@ -64,7 +66,20 @@ describe('tables', () => {
         { AttributeName: 'duesk', AttributeType: 'S' },
       ]),
     );
-    expect(indexes.map((index) => index.IndexName).sort()).toEqual(['due', 'gsi1']);
+    expect(indexes.map((index) => index.IndexName).sort()).toEqual(['applicant', 'due']);
+  });
+
+  it('the cases table lists an applicant’s cases by subject through a keys-only index (status changes write no index item)', () => {
+    const table = resourceOf(cases().casesTable);
+    const indexes = propertyAt<Record<string, unknown>[]>(table, 'GlobalSecondaryIndexes') ?? [];
+    expect(indexes.find((index) => index.IndexName === 'applicant')).toEqual({
+      IndexName: 'applicant',
+      KeySchema: [
+        { AttributeName: 'applicantpk', KeyType: 'HASH' },
+        { AttributeName: 'applicantsk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    });
   });
 
   it('the catalogue table is a hub table under the capability key, without indexes', () => {
@@ -137,6 +152,26 @@ describe('functions', () => {
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem']),
     );
     expect(actionsOn(cases().itemsFunction, logicalIdOf(cases().casesTable))).toEqual([]);
+  });
+
+  it('case API: verifies persons’ tokens (JWKS of the API, the hub issuer) and may query the cases table’s indexes', () => {
+    const fn = cases().apiFunction;
+    expect(variablesOf(fn)).toMatchObject({
+      TOKEN_ISSUER: 'https://hub.zwfw.local/dev',
+      TOKEN_JWKS_URL: expect.anything(),
+    });
+    expect(JSON.stringify(variablesOf(fn).TOKEN_JWKS_URL)).toContain('/dev/.well-known/jwks.json');
+    const casesId = logicalIdOf(cases().casesTable);
+    const indexGrant = grantsOf(fn).find((s) =>
+      [s.Resource]
+        .flat()
+        .some((r) => JSON.stringify(r).includes('/index/*') && JSON.stringify(r).includes(casesId)),
+    );
+    expect([indexGrant?.Action].flat()).toEqual(
+      expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem']),
+    );
+    const actions = actionsOn(fn, casesId);
+    expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
   });
 
   it('stats API: reads the stats table and writes nothing of the capability', () => {

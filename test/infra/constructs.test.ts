@@ -50,6 +50,8 @@ beforeAll(() => {
   const api = new HubRestApi(stack, 'Api', {
     config: platform.config,
     cloud: 'private',
+    vpcEndpoint: platform.network.executeApiEndpoint,
+    alarmTopic: platform.alarmTopic,
     description: 'test',
   });
   const authorizerFunction = new HubFunction(stack, 'Gatekeeper', {
@@ -133,7 +135,13 @@ describe('HubRestApi', () => {
       serviceName: 'test',
       description: 'route',
     });
-    const api = new HubRestApi(stack, 'Api', { config: platform.config, cloud: 'private', description: 'x' });
+    const api = new HubRestApi(stack, 'Api', {
+      config: platform.config,
+      cloud: 'private',
+      vpcEndpoint: platform.network.executeApiEndpoint,
+      alarmTopic: platform.alarmTopic,
+      description: 'x',
+    });
     expect(() => api.addRoute('GET', '/v1/open', fn)).toThrow(/no client authorizer/);
     expect(() => api.addRoute('GET', '/v1/public', fn, { public: true })).not.toThrow();
   });

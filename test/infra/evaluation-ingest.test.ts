@@ -42,7 +42,6 @@ const RECTIFY_ENV = {
 describe('routes', () => {
   it.each([
     ['POST /v1/evaluations:batch', 'apiFunction'],
-    ['POST /v1/evaluations', 'submitFunction'],
     ['POST /v1/rectifications/{evaluationId}/transitions', 'rectificationFunction'],
     ['GET /v1/rectifications', 'rectificationFunction'],
   ] as const)('%s runs the %s behind the client authorizer and its usage plan', (route, fn) => {
@@ -56,9 +55,12 @@ describe('routes', () => {
     );
   });
 
-  it('the citizen route runs the submitHandler export of the batch route bundle', () => {
-    expect(propertyAt(resourceOf(evaluations().submitFunction), 'Handler')).toBe('index.submitHandler');
-    expect(propertyAt(resourceOf(evaluations().apiFunction), 'Handler')).toBe('index.handler');
+  it('the citizen route is on the public API only (issue 7), run by the public cloud', () => {
+    expect(routesOf(template).has('POST /v1/evaluations')).toBe(false);
+    const publicRoute = routesOf(dev.template('zwfw-dev-public')).get('POST /v1/evaluations');
+    expect(JSON.stringify(propertyAt(publicRoute, 'Integration.Uri'))).toContain(
+      `"${logicalIdOf(dev.publicCloud.evaluationSubmission.submitFunction)}"`,
+    );
   });
 });
 
@@ -228,22 +230,45 @@ describe('functions', () => {
       expect(actionsOn(fn, logicalIdOf(table))).toEqual([]);
   });
 
-  it("citizen API: verifies tokens against the API's own JWKS and auth verification's issuer, no ID HMAC key", () => {
-    const fn = evaluations().submitFunction;
-    const variables = variablesOf(fn);
+  it("citizen API (public cloud): verifies tokens against its API's JWKS and auth verification's issuer, publishes to the public bus, no ID HMAC key", () => {
+    const publicCloud = dev.publicCloud;
+    const publicTemplate = dev.template('zwfw-dev-public');
+    const fn = publicCloud.evaluationSubmission.submitFunction;
+    const publicQueries = templateQueries(() => publicTemplate);
+    const variables = publicQueries.variablesOf(fn);
     expect(variables).toMatchObject({
-      EVALUATION_QUEUE_URL: ref(evaluations().evaluationQueue),
+      EVENT_BUS_NAME: ref(publicCloud.eventBus),
       TOKEN_ISSUER: 'https://hub.zwfw.local/dev',
     });
+    expect(variables).not.toHaveProperty('EVALUATION_QUEUE_URL');
+    expect(variables).not.toHaveProperty('HUB_ID_HMAC_SECRET_ID');
     const tokensIssuer = propertyAt<Record<string, unknown>>(
       resourceOf(dev.privateCloud.authVerification.tokensFunction),
       'Environment.Variables',
     )?.TOKEN_ISSUER;
     expect(variables.TOKEN_ISSUER).toBe(tokensIssuer);
     const jwks = JSON.stringify(variables.TOKEN_JWKS_URL);
-    expect(jwks).toContain(`"${logicalIdOf(dev.privateCloud.api.api)}"`);
+    expect(jwks).toContain(`"${logicalIdOf(publicCloud.api.api)}"`);
     expect(jwks).toContain('/dev/.well-known/jwks.json');
-    expect(actionsOn(fn, logicalIdOf(dev.privateCloud.platform.idHmacSecret))).toEqual([]);
+    expect(publicQueries.actionsOn(fn, logicalIdOf(publicCloud.eventBus))).toEqual(['events:PutEvents']);
+  });
+
+  it('citizen evaluations reach the evaluation queue from the private bus, the detail as the message', () => {
+    const rule = resourceOf(evaluations().submittedEvaluationsRule);
+    expect(propertyAt(rule, 'EventPattern')).toEqual({
+      source: ['zwfw.evaluation-ingest'],
+      'detail-type': ['EvaluationSubmitted'],
+    });
+    expect(referencedLogicalId(propertyAt(rule, 'EventBusName'))).toBe(
+      logicalIdOf(dev.privateCloud.platform.eventBus),
+    );
+    expect(referencedLogicalId(propertyAt(rule, 'Targets.0.Arn'))).toBe(
+      logicalIdOf(evaluations().evaluationQueue),
+    );
+    expect(propertyAt(rule, 'Targets.0.InputPath')).toBe('$.detail');
+    expect(referencedLogicalId(propertyAt(rule, 'Targets.0.DeadLetterConfig.Arn'))).toBe(
+      logicalIdOf(evaluations().submittedEvaluationsDeliveryDlq.queue),
+    );
   });
 
   it('rectification API and sweep: tickets read and written, the bus, the deadlines and the calendar', () => {

@@ -1,6 +1,8 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
@@ -8,7 +10,16 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALL_POLICIES, type CfnTemplate } from './policies';
+import {
+  ALL_POLICIES,
+  apisReachableOutsideVpcEndpoint,
+  apisWithoutServerErrorAlarm,
+  apisWithoutWaf,
+  type CfnTemplate,
+  functionsOutsideVpc,
+  functionsWithoutAlarms,
+  internetPaths,
+} from './policies';
 
 /**
  * The policy checks must catch what they claim to: a stack built with every default they forbid.
@@ -35,6 +46,8 @@ beforeAll(() => {
   new Key(stack, 'Static');
   new Key(stack, 'Signing', { keySpec: KeySpec.ECC_NIST_P256, keyUsage: KeyUsage.SIGN_VERIFY });
   new EventBus(stack, 'Open');
+  new Vpc(stack, 'Wide', { maxAzs: 1 });
+  new RestApi(stack, 'Exposed').root.addMethod('GET');
   template = Template.fromStack(stack).toJSON() as CfnTemplate;
 });
 
@@ -74,5 +87,23 @@ describe('policy checks on a careless stack', () => {
   it('find a key that never rotates', () => expectFinding('keysWithoutRotation', 'Static', 'rotation'));
   it('leave asymmetric keys alone: KMS cannot rotate them', () => {
     expect(ALL_POLICIES.keysWithoutRotation(template).filter((f) => f.startsWith('Signing'))).toEqual([]);
+  });
+});
+
+describe('cloud isolation checks on a careless stack', () => {
+  it('find the internet gateway, the NAT and the default routes of a default VPC', () => {
+    const findings = internetPaths(template).join('\n');
+    expect(findings).toMatch(/AWS::EC2::InternetGateway/);
+    expect(findings).toMatch(/AWS::EC2::NatGateway/);
+    expect(findings).toMatch(/default route/);
+  });
+  it('find a function outside any VPC', () => expect(functionsOutsideVpc(template).join()).toMatch(/^Old/));
+  it('find a function without error and throttle alarms', () => {
+    expect(functionsWithoutAlarms(template).filter((f) => f.startsWith('Old'))).toHaveLength(2);
+  });
+  it('find an API that is not PRIVATE, has no VPC-endpoint policy, no WAF and no 5xx alarm', () => {
+    expect(apisReachableOutsideVpcEndpoint(template).join('\n')).toMatch(/not PRIVATE[\s\S]*VPC endpoint/);
+    expect(apisWithoutWaf(template).join()).toMatch(/without a WAF/);
+    expect(apisWithoutServerErrorAlarm(template).join()).toMatch(/^Exposed/);
   });
 });

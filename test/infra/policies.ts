@@ -257,3 +257,134 @@ export const ALL_POLICIES = {
   wildcardResourceStatements,
   keysWithoutRotation,
 } as const;
+
+// ---- Cloud isolation (issue 7) ------------------------------------------------------------------------------
+
+const INTERNET_PATH_TYPES = [
+  'AWS::EC2::InternetGateway',
+  'AWS::EC2::EgressOnlyInternetGateway',
+  'AWS::EC2::NatGateway',
+  'AWS::EC2::VPCGatewayAttachment',
+];
+
+/** Anything that gives a VPC a way to or from the internet: gateways, NAT, default routes. */
+export function internetPaths(template: CfnTemplate): string[] {
+  const gateways = Object.entries(template.Resources)
+    .filter(([, resource]) => INTERNET_PATH_TYPES.includes(resource.Type))
+    .map(([id, resource]) => `${id}: ${resource.Type}`);
+  const defaultRoutes = resourcesOfType(template, 'AWS::EC2::Route')
+    .filter(
+      ([, route]) =>
+        prop(route, 'DestinationCidrBlock') === '0.0.0.0/0' ||
+        prop(route, 'DestinationIpv6CidrBlock') === '::/0',
+    )
+    .map(([id]) => `${id}: default route out of the VPC`);
+  return [...gateways, ...defaultRoutes];
+}
+
+export function functionsOutsideVpc(template: CfnTemplate): string[] {
+  return resourcesOfType(template, 'AWS::Lambda::Function')
+    .filter(([, fn]) => (prop<unknown[]>(fn, 'VpcConfig.SubnetIds') ?? []).length === 0)
+    .map(([id]) => `${id}: not in the VPC`);
+}
+
+const watches = (alarm: CfnResource, namespace: string, metric: string, dimension: string, id: string) =>
+  prop(alarm, 'Namespace') === namespace &&
+  prop(alarm, 'MetricName') === metric &&
+  (prop<Record<string, unknown>[]>(alarm, 'Dimensions') ?? []).some(
+    (d) => d.Name === dimension && referencedLogicalId(d.Value) === id,
+  ) &&
+  (prop<unknown[]>(alarm, 'AlarmActions') ?? []).length > 0 &&
+  String(prop(alarm, 'AlarmDescription') ?? '').includes(RUNBOOK_LINK);
+
+/** Every function has actionable, explained alarms on its Errors and Throttles. */
+export function functionsWithoutAlarms(template: CfnTemplate): string[] {
+  const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm);
+  return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([id]) =>
+    ['Errors', 'Throttles']
+      .filter((metric) => !alarms.some((alarm) => watches(alarm, 'AWS/Lambda', metric, 'FunctionName', id)))
+      .map((metric) => `${id}: no alarm on ${metric} that links its runbook`),
+  );
+}
+
+/** Every REST API has an actionable, explained alarm on its 5xx answers. */
+export function apisWithoutServerErrorAlarm(template: CfnTemplate): string[] {
+  const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm);
+  return resourcesOfType(template, 'AWS::ApiGateway::RestApi').flatMap(([id, api]) => {
+    const name = prop(api, 'Name');
+    const found = alarms.some(
+      (alarm) =>
+        prop(alarm, 'Namespace') === 'AWS/ApiGateway' &&
+        prop(alarm, 'MetricName') === '5XXError' &&
+        (prop<Record<string, unknown>[]>(alarm, 'Dimensions') ?? []).some(
+          (d) => d.Name === 'ApiName' && d.Value === name,
+        ) &&
+        (prop<unknown[]>(alarm, 'AlarmActions') ?? []).length > 0 &&
+        String(prop(alarm, 'AlarmDescription') ?? '').includes(RUNBOOK_LINK),
+    );
+    return found ? [] : [`${id}: no 5xx alarm that links its runbook`];
+  });
+}
+
+interface PolicyStatementDoc {
+  Effect: string;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** PRIVATE endpoint, and a resource policy that denies every call not made through a VPC endpoint of the stack. */
+export function apisReachableOutsideVpcEndpoint(template: CfnTemplate): string[] {
+  return resourcesOfType(template, 'AWS::ApiGateway::RestApi').flatMap(([id, api]) => {
+    const problems: string[] = [];
+    if (JSON.stringify(prop(api, 'EndpointConfiguration.Types')) !== '["PRIVATE"]')
+      problems.push(`${id}: endpoint type is not PRIVATE`);
+    const statements = prop<PolicyStatementDoc[]>(api, 'Policy.Statement') ?? [];
+    const deniesOthers = statements.some((statement) => {
+      const endpoint = statement.Condition?.StringNotEquals?.['aws:SourceVpce'];
+      const endpointId = referencedLogicalId(endpoint);
+      return (
+        statement.Effect === 'Deny' &&
+        endpointId !== undefined &&
+        template.Resources[endpointId]?.Type === 'AWS::EC2::VPCEndpoint'
+      );
+    });
+    if (!deniesOthers) problems.push(`${id}: resource policy does not deny calls outside its VPC endpoint`);
+    const allows = statements.filter((statement) => statement.Effect === 'Allow');
+    if (allows.some((statement) => statement.Condition?.StringEquals?.['aws:SourceVpce'] === undefined))
+      problems.push(`${id}: an Allow without the VPC endpoint condition`);
+    return problems;
+  });
+}
+
+/** Every REST API stage is protected by a WAFv2 web ACL with a rate-based rule. */
+export function apisWithoutWaf(template: CfnTemplate): string[] {
+  const associations = resourcesOfType(template, 'AWS::WAFv2::WebACLAssociation').map(([, a]) => a);
+  return resourcesOfType(template, 'AWS::ApiGateway::Stage').flatMap(([id]) => {
+    const association = associations.find((a) => JSON.stringify(prop(a, 'ResourceArn')).includes(`"${id}"`));
+    if (!association) return [`${id}: stage without a WAF web ACL`];
+    const aclId = referencedLogicalId(prop(association, 'WebACLArn'));
+    const rules = prop<Record<string, unknown>[]>(template.Resources[aclId ?? ''], 'Rules') ?? [];
+    const rateLimited = rules.some((rule) =>
+      JSON.stringify(rule.Statement ?? {}).includes('RateBasedStatement'),
+    );
+    return rateLimited ? [] : [`${id}: web ACL without a rate-based rule`];
+  });
+}
+
+/** Stores (tables, buckets) without declared contents, or whose declared contents name personal data. */
+export function storesHoldingPersonalData(
+  template: CfnTemplate,
+  contents: Record<string, readonly string[]>,
+  personal: readonly string[],
+  tagKey: string,
+): string[] {
+  return Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::DynamoDB::Table' || resource.Type === 'AWS::S3::Bucket')
+    .flatMap(([id, store]) => {
+      const tags = prop<{ Key: string; Value: string }[]>(store, 'Tags') ?? [];
+      const declared = tags.find((tag) => tag.Key === tagKey)?.Value;
+      const fields = declared === undefined ? undefined : contents[declared];
+      if (!fields) return [`${id}: ${store.Type} without declared contents`];
+      const found = fields.filter((field) => personal.includes(field));
+      return found.length > 0 ? [`${id}: holds personal data (${found.join(', ')})`] : [];
+    });
+}

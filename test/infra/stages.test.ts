@@ -73,7 +73,8 @@ describe('stages', () => {
       expect(policies).toHaveLength(1);
       const statement = JSON.stringify(policies[0]?.[1].Properties);
       expect(statement).toContain('222222222222');
-      expect(statement).toContain('EvaluationReceived');
+      expect(statement).toContain('EvaluationSubmitted');
+      expect(statement).toContain('zwfw.evaluation-ingest');
     } finally {
       hub.cleanUp();
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { departmentCodeField, itemCodeField } from '../../../events/fields';
 import { ingestProvenanceFields } from '../../../shared/ingest-message';
+import { SUBJECT_PATTERN } from '../../auth-verify/domain/subject';
 import { CASE_STATUSES } from './status';
 
 /**
@@ -40,6 +41,11 @@ export const maskedApplicantSchema = z.object({
   idHmac: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   maskedId: z.string().regex(/^[0-9A-Za-z*]{1,64}$/),
   maskedName: z.string().min(1).max(200),
+  /**
+   * The applicant's subject (`sub` of their hub access tokens, auth-verify's pseudonym of the idHmac): the
+   * user space finds a person's cases by it, since a token's subject cannot be turned back into an idHmac.
+   */
+  sub: z.string().regex(SUBJECT_PATTERN),
 });
 export type MaskedApplicant = z.infer<typeof maskedApplicantSchema>;
 

@@ -1,4 +1,4 @@
-import { type CaseRecord, currentStatus } from './case';
+import { type CaseRecord, currentStatus, earliestStatusAt } from './case';
 import { countedOverdueDay } from './overdue';
 
 /**
@@ -44,3 +44,31 @@ export function toCaseView(record: CaseRecord) {
 }
 
 export type CaseView = ReturnType<typeof toCaseView>;
+
+/**
+ * A case as its applicant sees it in the user space (`GET /v1/me/cases`): what was applied for, where, and how
+ * far it got. Masked applicant only, and none of the hub's bookkeeping (change ids, provenance, conflicts,
+ * version), which says nothing to a citizen and something about the platforms.
+ */
+export function toApplicantCaseView(record: CaseRecord) {
+  const { type, idType, maskedId, maskedName } = record.applicant;
+  return {
+    caseId: record.caseId,
+    regionCode: record.regionCode,
+    caseNumber: record.caseNumber,
+    itemCode: record.itemCode,
+    itemName: record.itemName,
+    departmentCode: record.departmentCode,
+    applicant: { type, idType, maskedId, maskedName },
+    channel: record.channel,
+    fullyOnline: record.fullyOnline,
+    promisedDays: record.promisedDays,
+    status: currentStatus(record),
+    submittedAt: earliestStatusAt(record) ?? record.firstSeenAt,
+    dueDay: record.due?.day ?? null,
+    timeline: record.timeline.map(({ status, at }) => ({ status, at })),
+    lastChangeAt: record.lastChangeAt,
+  };
+}
+
+export type ApplicantCaseView = ReturnType<typeof toApplicantCaseView>;

@@ -181,6 +181,13 @@ export const evaluationMessageSchema = z
       .max(4 * MAX_COMMENT_CHARACTERS)
       .optional(),
     evaluatedAt: isoInstant,
+    /** The record's index in its pushed batch (absent for the app's single submissions): a rejection names it. */
+    batchIndex: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_EVALUATIONS_PER_BATCH - 1)
+      .optional(),
     // receivedAt: when the hub first took it; the case wait is counted from there, also across re-checks.
     ...ingestProvenanceFields,
   })

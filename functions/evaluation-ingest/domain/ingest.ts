@@ -57,7 +57,8 @@ export function triageEvaluations(
       rejected.push({ index, reason: 'out_of_scope' });
     } else {
       const evaluator = context.pseudonymise(validation.record.evaluator);
-      messages.push({ index, message: toMessage(validation.record, evaluator, messageContext) });
+      const message = toMessage(validation.record, evaluator, messageContext);
+      messages.push({ index, message: { ...message, batchIndex: index } });
     }
   });
   return { messages, rejected };

@@ -98,6 +98,8 @@ export interface RejectedEvaluation {
   evaluatedAt: string;
   clientId: string;
   batchId: string;
+  /** Where the record stood in its batch, so the platform can match the 202's indexes. */
+  batchIndex?: number;
   correlationId: string;
   receivedAt: string;
   rejectedAt: string;
@@ -120,6 +122,7 @@ export const rejectionOf = (
   evaluatedAt: message.evaluatedAt,
   clientId: message.clientId,
   batchId: message.batchId,
+  ...(message.batchIndex === undefined ? {} : { batchIndex: message.batchIndex }),
   correlationId: message.correlationId,
   receivedAt: message.receivedAt,
   rejectedAt: now.toISOString(),

@@ -15,6 +15,31 @@ interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   httpServer?: Server;
+  // s3rver is a Koa application: its object controllers emit `event` with an S3 notification ({ Records }).
+  on(name: 'event', listener: (notification: S3Notification) => void): unknown;
+  off(name: 'event', listener: (notification: S3Notification) => void): unknown;
+}
+
+/** One record of an S3 event notification, as s3rver emits it (the shape S3 sends to SQS, SNS and Lambda). */
+export interface S3NotificationRecord {
+  eventName: string;
+  eventTime: string;
+  awsRegion: string;
+  requestParameters?: { sourceIPAddress?: string };
+  responseElements?: Record<string, string>;
+  s3: {
+    bucket: { name: string };
+    object: { key: string; size?: number; eTag?: string; versionId?: string; sequencer?: string };
+  };
+}
+export interface S3Notification {
+  Records: S3NotificationRecord[];
+}
+
+/** The running engine, plus its object notifications: what S3 itself would send when an object is written or removed. */
+export interface RunningS3 extends RunningEngine {
+  /** Subscribes to every object notification; returns the unsubscribe. */
+  onNotification(listener: (notification: S3Notification) => void): () => void;
 }
 
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
@@ -30,7 +55,7 @@ export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'tes
  * Clients must set AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED: s3rver does not decode the SDK's
  * aws-chunked uploads and would store the chunk framing as object content.
  */
-export async function startS3(options: S3Options): Promise<RunningEngine> {
+export async function startS3(options: S3Options): Promise<RunningS3> {
   const S3rver = require('s3rver') as S3rverConstructor;
   const account = require('s3rver/lib/models/account') as {
     DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void };
@@ -48,6 +73,10 @@ export async function startS3(options: S3Options): Promise<RunningEngine> {
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
+    onNotification: (listener) => {
+      server.on('event', listener);
+      return () => server.off('event', listener);
+    },
     stop: async () => {
       server.httpServer?.closeAllConnections();
       await server.close();

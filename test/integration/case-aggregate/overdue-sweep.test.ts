@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processChanges } from '../../../functions/case-aggregate/change-processor';
 import type { CaseChange } from '../../../functions/case-aggregate/domain/change';
 import { DUE_INDEX_SHARDS } from '../../../functions/case-aggregate/domain/overdue';
-import { type CaseStore, createCaseStore, DUE_INDEX } from '../../../functions/case-aggregate/store';
+import { type CaseStore, createCaseStore } from '../../../functions/case-aggregate/store';
 import { dayToSweep, sweepOverdue } from '../../../functions/case-aggregate/sweep';
 import { weekendsOffCalendar } from '../../../shared/calendar';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 import { changeOf } from '../../unit/case-aggregate/fixtures';
+import { caseTableIndexes } from './case-table';
 
 /** The sweep against DynamoDB Local: the sparse due index, the version-conditioned mark and the ADD, exactly once. */
 const { client, doc } = localDynamo();
@@ -17,9 +18,8 @@ let casesTable: string;
 let statsTable: string;
 let store: CaseStore;
 
-/** The cases table as CDK declares it: gsi1 and the keys-only due index. */
-const createCasesTable = () =>
-  tables.create('cases', { gsi1: true, indexes: [{ ...DUE_INDEX, projection: 'KEYS_ONLY' }] });
+/** The cases table as CDK declares it: the keys-only applicant and due indexes. */
+const createCasesTable = () => tables.create('cases', { indexes: caseTableIndexes });
 
 beforeAll(async () => {
   [casesTable, statsTable] = await Promise.all([createCasesTable(), tables.create('stats')]);

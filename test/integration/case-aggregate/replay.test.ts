@@ -13,7 +13,7 @@ import {
   rollUp,
 } from '../../../functions/case-aggregate/domain/rollup';
 import type { CaseStatus } from '../../../functions/case-aggregate/domain/status';
-import { type CaseStore, createCaseStore, DUE_INDEX } from '../../../functions/case-aggregate/store';
+import { type CaseStore, createCaseStore } from '../../../functions/case-aggregate/store';
 import { sweepOverdue } from '../../../functions/case-aggregate/sweep';
 import { configuredCalendar } from '../../../shared/calendar';
 import {
@@ -24,6 +24,7 @@ import {
 } from '../../../shared/identifiers/generate';
 import { PROVINCES } from '../../../shared/regions';
 import { localDynamo, scratchTables } from '../../support/dynamo';
+import { caseTableIndexes } from './case-table';
 
 /**
  * The issue's acceptance of exactly-once counting at scale: REPLAY_CASES (default 20 000) generated cases with
@@ -60,9 +61,8 @@ let casesTable: string;
 let statsTable: string;
 let store: CaseStore;
 
-/** The cases table as CDK declares it: gsi1 and the keys-only due index the sweep reads. */
-const createCasesTable = () =>
-  tables.create('replay-cases', { gsi1: true, indexes: [{ ...DUE_INDEX, projection: 'KEYS_ONLY' }] });
+/** The cases table as CDK declares it: the keys-only applicant and due indexes. */
+const createCasesTable = () => tables.create('replay-cases', { indexes: caseTableIndexes });
 
 beforeAll(async () => {
   [casesTable, statsTable] = await Promise.all([createCasesTable(), tables.create('replay-stats')]);
@@ -145,6 +145,7 @@ function generateCases(random: Random, count: number): GeneratedCase[] {
           idHmac,
           maskedId: '330106********1234',
           maskedName: '张**',
+          sub: `u_${idHmac.slice(0, 22)}`,
         },
         channel,
         fullyOnline: channel !== 'window' && random() < 0.6,

@@ -17,6 +17,7 @@ import type { CaseStatus } from '../../../functions/case-aggregate/domain/status
 import { type CaseStore, createCaseStore } from '../../../functions/case-aggregate/store';
 import { localDynamo, scratchTables } from '../../support/dynamo';
 import { changeOf, ITEM, OTHER_ITEM, type Random, seededRandom } from '../../unit/case-aggregate/fixtures';
+import { caseTableIndexes } from './case-table';
 
 const { client, doc } = localDynamo();
 const tables = scratchTables(client);
@@ -25,7 +26,7 @@ const statistics = { ...defaultStatisticsOptions, shards: SHARDS };
 
 /** A fresh pair of tables per scenario, so ground truths never mix. */
 async function freshStore(): Promise<{ store: CaseStore; statsTable: string; casesTable: string }> {
-  const casesTable = await tables.create('cases', { gsi1: true });
+  const casesTable = await tables.create('cases', { indexes: caseTableIndexes });
   const statsTable = await tables.create('stats');
   return { store: createCaseStore({ doc, casesTable, statsTable }), casesTable, statsTable };
 }

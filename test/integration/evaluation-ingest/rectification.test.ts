@@ -49,12 +49,25 @@ const ZHEJIANG = 'AKDEVREGION330000';
 const GUANGDONG = 'AKDEVREGION440000';
 const MINISTRY = 'AKDEVMINISTRYMPS';
 const APP = 'AKDEVAPPCITIZEN';
+const COUNTY = 'AKTESTCOUNTY330106';
 const MPS_DEPARTMENT = '11100000000013338W';
 
 beforeAll(async () => {
-  registry = ClientRegistry.parse(
+  // The dev registry plus a county platform of Zhejiang (the dev registry has provincial ones only).
+  const dev = JSON.parse(
     await readFile(join(import.meta.dirname, '../../../infra/local/clients.dev.json'), 'utf8'),
-  );
+  ) as { clients: Record<string, unknown>[] };
+  dev.clients.push({
+    clientId: 'region-330106',
+    accessKeyId: COUNTY,
+    secret: 'test-only-county-330106-secret-do-not-use',
+    kind: 'region',
+    name: 'Xihu district platform',
+    regionCode: '330106',
+    scopes: ['cases:read', 'evaluations:write'],
+    apiKey: 'test-apikey-region-330106',
+  });
+  registry = ClientRegistry.parse(JSON.stringify(dev));
   const [nonces, idempotency] = await Promise.all([
     scratch.create('nonces'),
     scratch.create('idempotency', { keySchema: ['id'] }),
@@ -85,6 +98,7 @@ beforeAll(async () => {
     open('api-race', '330106'),
     open('api-mps', '110105', MPS_DEPARTMENT),
     open('api-gd', '440106'),
+    open('api-ningbo', '330203'),
   ]);
 });
 
@@ -249,6 +263,18 @@ describe('GET /v1/rectifications', () => {
     );
     const guangdong = json(await list(MINISTRY, { region: '440106' }));
     expect(guangdong.items.map((t: { evaluationId: string }) => t.evaluationId)).toEqual(['api-gd']);
+  });
+
+  it('a county platform lists its own county only, and may not widen it to the province', async () => {
+    const county = json(await list(COUNTY, { limit: '100' }));
+    const ids = county.items.map((t: { evaluationId: string }) => t.evaluationId);
+    expect(ids).toEqual(expect.arrayContaining(['api-life', 'api-appeal']));
+    expect(ids).not.toContain('api-ningbo');
+    expect(
+      json(await list(ZHEJIANG, { limit: '100' })).items.map((t: { evaluationId: string }) => t.evaluationId),
+    ).toContain('api-ningbo');
+    expect((await list(COUNTY, { region: '330000' })).statusCode).toBe(403);
+    expect((await list(COUNTY, { region: '330203' })).statusCode).toBe(403);
   });
 
   it('pages with a cursor and refuses a malformed query or cursor with 422', async () => {

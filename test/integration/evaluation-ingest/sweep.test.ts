@@ -138,6 +138,11 @@ describe('rectification sweep', () => {
     expect(dayToSweep({}, new Date('2026-11-23T16:30:00Z'))).toBe('2026-11-24');
     expect(dayToSweep({ day: '2026-11-01' }, new Date('2026-11-23T16:30:00Z'))).toBe('2026-11-01');
     expect(() => dayToSweep({ day: '2026-11-25' }, new Date('2026-11-23T16:30:00Z'))).toThrow(/Cannot sweep/);
+    // SWEEP_MAX_DAYS_AHEAD moves the sweep's clock forward (test hubs), never further than it says.
+    expect(dayToSweep({ day: '2026-12-04' }, new Date('2026-11-23T16:30:00Z'), 10)).toBe('2026-12-04');
+    expect(() => dayToSweep({ day: '2026-12-05' }, new Date('2026-11-23T16:30:00Z'), 10)).toThrow(
+      /Cannot sweep 2026-12-05/,
+    );
     const bus = recorder();
     await expect(sweepAt('2026-11-24T00:30:00+08:00', bus.publish)({ day: '24/11/2026' })).rejects.toThrow(
       /Invalid sweep input/,

@@ -1,3 +1,4 @@
+import { subjectOf } from '../../../functions/auth-verify/domain/subject';
 import type { CaseChange } from '../../../functions/case-aggregate/domain/change';
 import type { CaseStatus } from '../../../functions/case-aggregate/domain/status';
 import {
@@ -17,6 +18,10 @@ export const DEPARTMENT = generateAuthorityCode(random, '330100');
 export const ITEM = generateImplementationCode(random, DEPARTMENT);
 export const OTHER_ITEM = generateImplementationCode(random, DEPARTMENT);
 export const CITIZEN_ID = generateCitizenId(random, { regionCode: '330106' });
+
+/** The subject of the person with this citizen ID under the test key, as their access tokens carry it. */
+export const subjectOfId = (idNumber: string, idType = 'citizen_id') =>
+  subjectOf(hmacIdentifier(TEST_HMAC_KEY, idType, idNumber), TEST_HMAC_KEY);
 
 /** A raw record as a platform pushes it (clear ID number and name). */
 export function rawRecord(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -60,6 +65,7 @@ export function changeOf(spec: ChangeSpec, idNumber = CITIZEN_ID): CaseChange {
       idHmac: hmacIdentifier(TEST_HMAC_KEY, 'citizen_id', idNumber),
       maskedId: maskIdNumber(idNumber),
       maskedName: maskName('张三丰'),
+      sub: subjectOfId(idNumber),
     },
     channel: 'online',
     fullyOnline: true,

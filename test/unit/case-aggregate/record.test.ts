@@ -10,7 +10,7 @@ import { validateCaseRecord } from '../../../functions/case-aggregate/domain/rec
 import { generateCitizenId, generateCreditCode, seededRandom } from '../../../shared/identifiers/generate';
 import { maskIdNumber, maskName } from '../../../shared/masking';
 import { hmacIdentifier } from '../../../shared/pii';
-import { CITIZEN_ID, DEPARTMENT, ITEM, rawRecord, TEST_HMAC_KEY } from './fixtures';
+import { CITIZEN_ID, DEPARTMENT, ITEM, rawRecord, subjectOfId, TEST_HMAC_KEY } from './fixtures';
 
 const NOW = new Date('2026-11-21T10:00:00+08:00');
 const random = seededRandom(7);
@@ -118,6 +118,7 @@ const contextFor = (ingestClient: IngestClient): IngestContext => ({
     idHmac: hmacIdentifier(TEST_HMAC_KEY, idType, idNumber),
     maskedId: maskIdNumber(idNumber),
     maskedName: maskName(name),
+    sub: subjectOfId(idNumber, idType),
   }),
 });
 
@@ -161,6 +162,7 @@ describe('triageRecords', () => {
         idHmac: hmacIdentifier(TEST_HMAC_KEY, 'citizen_id', CITIZEN_ID),
         maskedId: `${CITIZEN_ID.slice(0, 6)}********${CITIZEN_ID.slice(-4)}`,
         maskedName: '张**',
+        sub: subjectOfId(CITIZEN_ID),
       },
     });
     expect(caseChangeMessageSchema.parse(change)).toEqual(change);

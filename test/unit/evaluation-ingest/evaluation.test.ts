@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type EvaluationMessage,
   evaluationIdOf,
   evaluationMessageSchema,
   submissionIdOf,
@@ -7,6 +8,7 @@ import {
 } from '../../../functions/evaluation-ingest/domain/evaluation';
 import { triageEvaluations } from '../../../functions/evaluation-ingest/domain/ingest';
 import { EVALUATION_LEVELS, LEVEL_LEGEND } from '../../../functions/evaluation-ingest/domain/levels';
+import { rejectionOf } from '../../../functions/evaluation-ingest/domain/rules';
 import { ENTERPRISE_CODE, EVALUATOR_ID, messageOf, pseudonymise, rawEvaluation } from './ingest-fixtures';
 
 const NOW = new Date('2026-11-21T10:00:00+08:00');
@@ -28,6 +30,23 @@ describe('evaluation records', () => {
       receivedAt: NOW.toISOString(),
     });
     expect(JSON.stringify(queued)).not.toContain(EVALUATOR_ID);
+  });
+
+  it("carries each queued record's index in its batch, so a later rejection can name it", () => {
+    const result = triage([rawEvaluation({ level: 0 }), rawEvaluation(), rawEvaluation({ level: 2 })]);
+    expect(result.messages.map((m) => [m.index, m.message.batchIndex])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    const queued = result.messages[1]?.message;
+    expect(evaluationMessageSchema.parse(queued).batchIndex).toBe(2);
+    expect(rejectionOf(queued as EvaluationMessage, 'sub-1', 'case_unknown', NOW)).toMatchObject({
+      batchId: 'b-1',
+      batchIndex: 2,
+      reason: 'case_unknown',
+    });
+    // The app's single submissions have no batch index, and their rejections none either.
+    expect(rejectionOf(messageOf(), 'sub-2', 'too_late', NOW)).not.toHaveProperty('batchIndex');
   });
 
   it('gives each bad record its own reason and field, never echoing the value', () => {

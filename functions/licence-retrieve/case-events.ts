@@ -1,0 +1,66 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { caseStatusChangedV1 } from '../../events/case-status-changed.v1';
+import { envelopeOf } from '../../events/envelope';
+import { loadConfig, tableName } from '../../shared/config';
+import { once } from '../../shared/entry';
+import { sqsBatchConsumer } from '../../shared/sqs-consumer';
+import { type CaseObservation, caseObservationOf } from './domain/authorisation';
+import { createLicenceStore, type LicenceStore } from './store';
+
+/**
+ * Learns cases from `CaseStatusChanged` (a bus rule to this capability's queue) into the licences table: region,
+ * department, the applicant's ID HMAC and the statuses seen — what a case-based authorisation needs. The merge is
+ * commutative and idempotent, so order and redelivery do not matter. Nothing here reads case aggregation's tables.
+ */
+export const caseStatusChangedEnvelope = envelopeOf(
+  'CaseStatusChanged',
+  caseStatusChangedV1,
+  'zwfw.case-aggregate',
+);
+
+export async function recordCaseEvents(
+  deps: { store: LicenceStore; clock: () => Date },
+  observations: readonly { messageId: string; observation: CaseObservation }[],
+): Promise<Map<string, Error | undefined>> {
+  const outcomes = new Map<string, Error | undefined>();
+  await Promise.all(
+    observations.map(async ({ messageId, observation }) => {
+      try {
+        await deps.store.recordCaseStatus(observation, deps.clock());
+        outcomes.set(messageId, undefined);
+      } catch (error) {
+        outcomes.set(messageId, error instanceof Error ? error : new Error(String(error)));
+      }
+    }),
+  );
+  return outcomes;
+}
+
+const caseEventsEnv = z.object({ LICENCES_TABLE: tableName });
+
+const dependencies = once(async () => {
+  const aws = await import('../../shared/aws');
+  const store = createLicenceStore({
+    doc: aws.documentClient,
+    table: loadConfig(caseEventsEnv).LICENCES_TABLE,
+  });
+  return { store, clock: () => new Date() };
+});
+
+export const handler = sqsBatchConsumer({
+  // Detail versions other than 1 fail the schema and go to the DLQ: a new version needs code here first.
+  schema: caseStatusChangedEnvelope,
+  processBatch: async (items, { metrics }) => {
+    const outcomes = await recordCaseEvents(
+      await dependencies(),
+      items.map((item) => ({ messageId: item.messageId, observation: caseObservationOf(item.body.detail) })),
+    );
+    metrics.addMetric(
+      'LicenceCasesLearnt',
+      MetricUnit.Count,
+      [...outcomes.values()].filter((o) => !o).length,
+    );
+    return outcomes;
+  },
+});

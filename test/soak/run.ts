@@ -1,0 +1,255 @@
+/**
+ * `npm run test:soak`: a bounded load run on loopback (issue 9). One local hub; for a fixed time it receives
+ * signed case batches and case reads at fixed rates (open loop: requests leave on schedule whatever the
+ * answers, with a cap on requests in flight); it then drains and checks that nothing was lost — every case
+ * stored and the statistics equal to the ground truth computed here. Writes test/soak/report.json and
+ * report.md: latency percentiles per route, answers by status, queue depth over time (lag), drain time.
+ *
+ * Options (environment): SOAK_SECONDS (default 180, at most 900), SOAK_BATCHES_PER_SECOND (default 8),
+ * SOAK_READS_PER_SECOND (default 20), SOAK_BATCH_SIZE (default 25).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { seededRandom } from '../../shared/identifiers/generate';
+import { describeMachine } from '../bench/support/machine';
+import { buildCases, expectedStatistics, recordsOf, type ScenarioCase, shuffle } from '../e2e/case-scenario';
+import { hubClient } from '../e2e/hub-client';
+import { startTestHub } from '../e2e/support/test-hub';
+import { storedCaseStatistics } from '../support/case-statistics';
+
+const PRIVATE_STACK = 'zwfw-dev-private';
+const REGIONS = ['110000', '310000', '330000', '440000', '510000', '650000'];
+const MAX_IN_FLIGHT = 64;
+const log = (line: string) => process.stderr.write(`[soak] ${line}\n`);
+
+const settings = {
+  seconds: boundedNumber('SOAK_SECONDS', 180, 10, 900),
+  batchesPerSecond: boundedNumber('SOAK_BATCHES_PER_SECOND', 8, 1, 100),
+  readsPerSecond: boundedNumber('SOAK_READS_PER_SECOND', 20, 0, 500),
+  batchSize: boundedNumber('SOAK_BATCH_SIZE', 25, 1, 500),
+};
+
+function boundedNumber(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be ${min}–${max}`);
+  return value;
+}
+
+interface RouteFigures {
+  latenciesMs: number[];
+  statuses: Record<string, number>;
+  dropped: number;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
+
+function summarise(route: RouteFigures) {
+  const sorted = [...route.latenciesMs].sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    requests: sorted.length,
+    dropped: route.dropped,
+    statuses: route.statuses,
+    p50Ms: round(percentile(sorted, 50)),
+    p90Ms: round(percentile(sorted, 90)),
+    p99Ms: round(percentile(sorted, 99)),
+    maxMs: round(sorted.at(-1) ?? 0),
+  };
+}
+
+/** Fires `send` `perSecond` times a second for `seconds`, open loop; a send over the in-flight cap is dropped. */
+async function fixedRate(
+  perSecond: number,
+  seconds: number,
+  figures: RouteFigures,
+  send: (i: number) => Promise<Response>,
+): Promise<void> {
+  if (perSecond === 0) return;
+  const total = Math.floor(perSecond * seconds);
+  const began = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < total; i++) {
+    const due = began + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (inFlight.size >= MAX_IN_FLIGHT) {
+      figures.dropped++;
+      continue;
+    }
+    const sent = performance.now();
+    const request: Promise<void> = send(i)
+      .then(async (response) => {
+        await response.arrayBuffer();
+        figures.statuses[response.status] = (figures.statuses[response.status] ?? 0) + 1;
+      })
+      .catch(() => {
+        figures.statuses.network = (figures.statuses.network ?? 0) + 1;
+      })
+      .finally(() => {
+        figures.latenciesMs.push(performance.now() - sent);
+        inFlight.delete(request);
+      });
+    inFlight.add(request);
+  }
+  await Promise.all(inFlight);
+}
+
+async function main(): Promise<number> {
+  const machine = describeMachine();
+  log(`${machine.cores} cores, Node ${machine.node}; ${JSON.stringify(settings)}`);
+  const random = seededRandom(Date.now() >>> 0);
+  const batches = Math.floor(settings.batchesPerSecond * settings.seconds);
+  // Whole cases per batch (their status changes shuffled within it), so that every case the run sent is
+  // complete and its ground truth is known; duplicates and faults are the reliability suite's business.
+  const casesPerBatch = Math.max(1, Math.floor(settings.batchSize / 3));
+  const cases = buildCases(random, REGIONS, batches * casesPerBatch);
+  const byRegion = new Map<string, ScenarioCase[]>(REGIONS.map((r) => [r, []]));
+  for (const c of cases) byRegion.get(c.base.regionCode)?.push(c);
+
+  const testHub = await startTestHub('soak');
+  const { hub } = testHub;
+  const output = (key: string) => hub.outputs[PRIVATE_STACK]?.[key] ?? '';
+  const sqs = new SQSClient({
+    endpoint: hub.endpoints.sqs,
+    region: hub.endpoints.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const figures = {
+    ingest: { latenciesMs: [], statuses: {}, dropped: 0 } as RouteFigures,
+    read: { latenciesMs: [], statuses: {}, dropped: 0 } as RouteFigures,
+  };
+  const depth: { second: number; messages: number }[] = [];
+  const began = performance.now();
+  const sampler = setInterval(() => {
+    void queueDepth(sqs, output('CaseQueueUrl')).then((messages) =>
+      depth.push({ second: Math.round((performance.now() - began) / 1000), messages }),
+    );
+  }, 1000);
+
+  try {
+    const regionClients = REGIONS.map((r) => hubClient(hub.port, `region-${r}`));
+    const reader = hubClient(hub.port, 'ministry-mps');
+    const sentCases: ScenarioCase[] = [];
+    let statusChangesSent = 0;
+    log(
+      `load: ${settings.seconds} s, ${settings.batchesPerSecond} batches/s, ${settings.readsPerSecond} reads/s`,
+    );
+    await Promise.all([
+      fixedRate(settings.batchesPerSecond, settings.seconds, figures.ingest, (i) => {
+        const r = i % REGIONS.length;
+        const batchCases = (byRegion.get(REGIONS[r] as string) ?? []).splice(0, casesPerBatch);
+        sentCases.push(...batchCases);
+        const batch = shuffle(random, batchCases.flatMap(recordsOf));
+        statusChangesSent += batch.length;
+        return (regionClients[r] as ReturnType<typeof hubClient>).post('/v1/cases:batch', { records: batch });
+      }),
+      fixedRate(settings.readsPerSecond, settings.seconds, figures.read, (i) => {
+        const c = cases[i % cases.length] as (typeof cases)[number];
+        return reader.get(`/v1/cases/${encodeURIComponent(c.caseId)}`);
+      }),
+    ]);
+    const loadEnded = performance.now();
+    log('load done; draining');
+    await hub.drained({ timeoutMs: 600_000 });
+    const drainSeconds = Math.round((performance.now() - loadEnded) / 100) / 10;
+
+    // Nothing lost: the statistics of exactly the changes that were accepted equal the ground truth.
+    const ingestFailures = Object.entries(figures.ingest.statuses).filter(([s]) => s !== '202');
+    const stored = await storedCaseStatistics(hub.endpoints.dynamodb, output('StatsTableName'));
+    const expected = expectedStatistics(sentCases);
+    const lossless =
+      ingestFailures.length === 0 && figures.ingest.dropped === 0 && deepEqual(stored, expected);
+
+    const report = {
+      startedAt: new Date(Date.now() - (performance.now() - began)).toISOString(),
+      machine,
+      settings,
+      routes: {
+        'POST /v1/cases:batch': summarise(figures.ingest),
+        'GET /v1/cases/{caseId}': summarise(figures.read),
+      },
+      statusChangesSent,
+      queueDepth: { max: Math.max(0, ...depth.map((d) => d.messages)), samples: depth },
+      drainSeconds,
+      lossless,
+    };
+    writeReports(report);
+    log(lossless ? 'nothing lost' : 'LOSS: stored statistics differ from what was sent');
+    return lossless ? 0 : 1;
+  } finally {
+    clearInterval(sampler);
+    sqs.destroy();
+    await testHub.stop();
+  }
+}
+
+const deepEqual = (a: unknown, b: unknown) =>
+  JSON.stringify(a, mapReplacer) === JSON.stringify(b, mapReplacer);
+const mapReplacer = (_: string, value: unknown) =>
+  value instanceof Map
+    ? Object.fromEntries([...value.entries()].sort(([x], [y]) => String(x).localeCompare(String(y))))
+    : value;
+
+async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+function writeReports(report: {
+  routes: Record<string, ReturnType<typeof summarise>>;
+  [key: string]: unknown;
+}): void {
+  const dir = import.meta.dirname;
+  writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const rows = Object.entries(report.routes).map(
+    ([route, f]) =>
+      `| ${route} | ${f.requests} | ${f.dropped} | ${Object.entries(f.statuses)
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ')} | ${f.p50Ms} | ${f.p90Ms} | ${f.p99Ms} | ${f.maxMs} |`,
+  );
+  const { queueDepth: lag, ...rest } = report as unknown as {
+    queueDepth: { max: number };
+    drainSeconds: number;
+    lossless: boolean;
+    statusChangesSent: number;
+    settings: typeof settings;
+    machine: ReturnType<typeof describeMachine>;
+  };
+  writeFileSync(
+    join(dir, 'report.md'),
+    [
+      '# Soak run',
+      '',
+      `${rest.machine.cores} cores, Node ${rest.machine.node}. Settings: ${JSON.stringify(rest.settings)}.`,
+      '',
+      '| route | requests | dropped (cap) | answers | p50 ms | p90 ms | p99 ms | max ms |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...rows,
+      '',
+      `Status changes sent: ${rest.statusChangesSent}. Case queue depth at most ${lag.max} messages; drained ${rest.drainSeconds} s after the load ended.`,
+      `Nothing lost (stored statistics equal the ground truth of what was accepted): **${rest.lossless ? 'yes' : 'NO'}**.`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    log(`soak run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  },
+);
