@@ -1,6 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { Alarm, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { EventBus } from 'aws-cdk-lib/aws-events';
@@ -48,6 +49,12 @@ beforeAll(() => {
   new EventBus(stack, 'Open');
   new Vpc(stack, 'Wide', { maxAzs: 1 });
   new RestApi(stack, 'Exposed').root.addMethod('GET');
+  new Alarm(stack, 'Lost', {
+    metric: new Metric({ namespace: 'X', metricName: 'Y' }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    alarmDescription: 'Impact: none. Runbook: README.md#runbook-nowhere',
+  });
   template = Template.fromStack(stack).toJSON() as CfnTemplate;
 });
 
@@ -60,6 +67,10 @@ const expectFinding = (policy: keyof typeof ALL_POLICIES, logicalIdPrefix: strin
 };
 
 describe('policy checks on a careless stack', () => {
+  it('finds an alarm whose runbook link names no README section', () => {
+    expectFinding('runbookLinksWithoutSection', 'Lost', 'README.md#runbook-nowhere, which has no section');
+  });
+
   it('find the queue without a DLQ, and only that one', () => {
     const findings = ALL_POLICIES.queuesWithoutDeadLetterQueue(template);
     expect(findings).toHaveLength(1);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 /**
  * Policy checks over a synthesised CloudFormation template. Each returns the violations it finds
  * (`<logicalId>: <what is wrong>`), so a failing test names every offender at once.
@@ -246,6 +248,25 @@ export function keysWithoutRotation(template: CfnTemplate): string[] {
     .map(([id]) => `${id}: key rotation off`);
 }
 
+/** The `### runbook-…` sections of the README: an alarm may link only to one that exists. */
+const README_RUNBOOKS = new Set(
+  [
+    ...readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8').matchAll(
+      /^### (runbook-[a-z0-9-]+)$/gm,
+    ),
+  ].map((m) => m[1]),
+);
+
+/** Alarms whose runbook link names no section of the README: an on-call reader would land nowhere. */
+export function runbookLinksWithoutSection(template: CfnTemplate): string[] {
+  return resourcesOfType(template, 'AWS::CloudWatch::Alarm').flatMap(([id, alarm]) =>
+    [...String(prop(alarm, 'AlarmDescription') ?? '').matchAll(/README\.md#(runbook-[a-z0-9-]+)/g)]
+      .map((m) => m[1] as string)
+      .filter((anchor) => !README_RUNBOOKS.has(anchor))
+      .map((anchor) => `${id}: links README.md#${anchor}, which has no section`),
+  );
+}
+
 export const ALL_POLICIES = {
   queuesWithoutDeadLetterQueue,
   deadLetterQueuesWithoutAlarm,
@@ -256,6 +277,7 @@ export const ALL_POLICIES = {
   consumersWithUnsafeQueueSettings,
   wildcardResourceStatements,
   keysWithoutRotation,
+  runbookLinksWithoutSection,
 } as const;
 
 // ---- Cloud isolation (issue 7) ------------------------------------------------------------------------------
