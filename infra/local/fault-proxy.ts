@@ -25,6 +25,8 @@ export interface FaultPlan {
   seed?: number;
   /** Outcomes of the first requests, in order, before the rates apply (tests of one precise failure). */
   script?: readonly ('pass' | 'refuse' | 'ambiguous')[];
+  /** Only these operations (`X-Amz-Target` suffixes such as `TransactWriteItems`) meet faults; default all. */
+  operations?: readonly string[];
 }
 
 export interface FaultCounters {
@@ -36,6 +38,8 @@ export interface FaultCounters {
 
 export interface RunningFaultProxy extends RunningEngine {
   counters(): FaultCounters;
+  /** Changes the plan from the next request on ("the outage is over"); the script and counters carry on. */
+  update(plan: FaultPlan): void;
 }
 
 /** DynamoDB's own throttling answer (JSON 1.0 protocol); the SDK classifies it as a throttling error and retries. */
@@ -44,7 +48,8 @@ const THROTTLED_BODY = JSON.stringify({
   message: 'The level of configured provisioned throughput for the table was exceeded (injected fault).',
 });
 
-export async function startFaultProxy(target: string, plan: FaultPlan): Promise<RunningFaultProxy> {
+export async function startFaultProxy(target: string, initialPlan: FaultPlan): Promise<RunningFaultProxy> {
+  let plan = initialPlan;
   const random = seededRandom(plan.seed ?? 1);
   const counters: FaultCounters = { requests: 0, refused: 0, ambiguous: 0, slowed: 0 };
   const upstream = new URL(target);
@@ -52,6 +57,7 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
   const server = createServer(async (req, res) => {
     counters.requests++;
     const body = await readBody(req);
+    if (!targeted(plan, req)) return forwardAsIs(upstream, req, body, res);
     const scripted = plan.script?.[counters.requests - 1];
     const throttled = scripted ? scripted !== 'pass' : random() < plan.throttleRate;
     const ambiguous = scripted
@@ -65,29 +71,53 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
       counters.refused++;
       return throttle(res);
     }
+    if (!ambiguous) return forwardAsIs(upstream, req, body, res);
     try {
-      const answer = await forward(upstream, req, body);
-      if (ambiguous) {
-        counters.ambiguous++;
-        return throttle(res);
-      }
-      res.writeHead(answer.status, answer.headers);
-      res.end(answer.body);
-    } catch (error) {
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`fault proxy: ${(error as Error).message}`);
+      await forward(upstream, req, body);
+    } catch {
+      // The engine's answer is discarded either way: the caller sees the throttle.
     }
+    counters.ambiguous++;
+    throttle(res);
   });
   const port = await listenOnLoopback(server, 0);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     counters: () => ({ ...counters }),
+    update: (next) => {
+      plan = next;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+function targeted(plan: FaultPlan, req: IncomingMessage): boolean {
+  if (!plan.operations) return true;
+  const operation =
+    String(req.headers['x-amz-target'] ?? '')
+      .split('.')
+      .pop() ?? '';
+  return plan.operations.includes(operation);
+}
+
+async function forwardAsIs(
+  upstream: URL,
+  req: IncomingMessage,
+  body: Buffer,
+  res: ServerResponse,
+): Promise<void> {
+  try {
+    const answer = await forward(upstream, req, body);
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  } catch (error) {
+    res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(`fault proxy: ${(error as Error).message}`);
+  }
 }
 
 function throttle(res: ServerResponse): void {

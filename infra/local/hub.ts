@@ -76,6 +76,8 @@ export interface RunningHub {
   dynamoDbPid: number | undefined;
   /** What the fault proxy did, when `faults` asked for one. */
   faultCounters(): FaultCounters | undefined;
+  /** Changes the fault plan of a hub started with `faults` (e.g. ends an outage); throws on a hub without. */
+  setDynamoDbFaults(plan: FaultPlan): void;
   /** Resolves once no event is being delivered and every polled queue is empty with nothing in flight. */
   drained(options?: { timeoutMs?: number }): Promise<void>;
   stop(): Promise<void>;
@@ -285,6 +287,10 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       scheduler,
       dynamoDbPid: dynamo.pid,
       faultCounters: () => dynamoFaults?.counters(),
+      setDynamoDbFaults: (plan) => {
+        if (!dynamoFaults) throw new Error('the hub was started without a fault proxy (options.faults)');
+        dynamoFaults.update(plan);
+      },
       drained,
       stop: stopAll,
     };
