@@ -1,6 +1,6 @@
 import {
+  generateAuthorityCode,
   generateCitizenId,
-  generateCreditCode,
   generateImplementationCode,
   type Random,
 } from '../../shared/identifiers/generate';
@@ -64,7 +64,8 @@ function pick<T>(random: Random, items: readonly T[]): T {
 
 /** Cases for the given regions, each with a realistic timeline in whole hours (no rounding questions). */
 export function buildCases(random: Random, regions: string[], count: number): ScenarioCase[] {
-  const departments = regions.map((region) => generateCreditCode(random, { divisionCode: region }));
+  // Departments are government organs (registering department 1, category 1), as implementing bodies are.
+  const departments = regions.map((region) => generateAuthorityCode(random, region));
   const items = departments.map((dept) => [
     generateImplementationCode(random, dept),
     generateImplementationCode(random, dept),

@@ -24,10 +24,11 @@ export interface Finding {
   context: string;
 }
 
-const CITIZEN_ID = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
+// Bounded by anything but letters, digits, `-` and `_`, so that runs inside UUIDs and base64url tokens are not read.
+const CITIZEN_ID = /(?<![0-9A-Za-z_-])\d{17}[\dXx](?![0-9A-Za-z_-])/g;
 // Individual businesses (registering department 9, category 2) are natural persons: their code is personal data.
-const PERSON_CREDIT_CODE = /(?<![0-9A-Z])92[0-9A-HJ-NP-RTUWXY]{16}(?![0-9A-Z])/g;
-const MOBILE_PHONE = /(?<![0-9])1[3-9]\d{9}(?![0-9])/g;
+const PERSON_CREDIT_CODE = /(?<![0-9A-Za-z_-])92[0-9A-HJ-NP-RTUWXY]{16}(?![0-9A-Za-z_-])/g;
+const MOBILE_PHONE = /(?<![0-9A-Za-z_-])1[3-9]\d{9}(?![0-9A-Za-z_-])/g;
 
 /** Names of the demo registry and of the generated test traffic: seeing one in clear means a leak. */
 export const REGISTRY_NAMES: readonly string[] = [

@@ -30,8 +30,11 @@ describe('the personal-data scan of test output', () => {
     expect(findings.map((f) => f.kind)).toEqual(['person-credit-code']);
   });
 
-  it('finds mainland mobile numbers but not timestamps or masked numbers', () => {
-    const findings = findPersonalData('call 13812345678; at 1763781234567; 138****5678; 1763781234', 'x');
+  it('finds mainland mobile numbers but not timestamps, masked numbers or digits inside identifiers', () => {
+    const findings = findPersonalData(
+      'call 13812345678; at 1763781234567; 138****5678; 1763781234; id "dae9-f19212343961"',
+      'x',
+    );
     expect(findings.map((f) => [f.kind, f.masked])).toEqual([['mobile-phone', '138****5678']]);
   });
 

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../shared/identifiers/generate';
+import {
+  buildCases,
+  recordsOf,
+  type ScenarioCase,
+  shanghaiDay,
+  shuffle,
+  toShanghaiIso,
+} from '../e2e/case-scenario';
+import { hubClient } from '../e2e/hub-client';
+import { devClient } from '../e2e/support/dev-clients';
+import { sendSigned } from '../e2e/support/signed-fetch';
+import { startTestHub, type TestHub } from '../e2e/support/test-hub';
+
+/**
+ * Exactly-once evaluation ingest under faults (issue 9, fast version): the cases are pushed, then one evaluation
+ * per completed case is delivered 1–3 times in shuffled order while a fifth of the functions' DynamoDB calls are
+ * throttled (half of them ambiguously: applied, yet reported failed), some stall past the visibility timeout,
+ * and evaluation-consumer workers are killed mid-batch. The counters case aggregation keeps for the assessment
+ * (evaluations, satisfied, bad reviews) must equal what was sent, each vote once; no message may be left over.
+ */
+
+const REGION = '440000';
+const MAX_ATTEMPTS = 8;
+const HOUR = 3_600_000;
+
+let testHub: TestHub;
+
+beforeAll(async () => {
+  testHub = await startTestHub('evaluation-faults', {
+    maxVisibilityTimeoutSeconds: 2,
+    functionEnvironment: { CASE_RECHECK_SECONDS: '2' },
+    faults: {
+      dynamodb: { throttleRate: 0.2, ambiguousShare: 0.5, slowRate: 0.01, slowMs: 2_500, seed: 17 },
+    },
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await testHub?.stop();
+});
+
+/** A platform's behaviour on a 503 or 429: the same request again after a pause, signed anew. */
+async function withRetries(call: () => Promise<Response>): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await call();
+    if (![429, 503].includes(response.status) || attempt >= MAX_ATTEMPTS) return response;
+    await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+  }
+}
+
+function crashBusyWorkers(functionName: string, wanted: number) {
+  const fn = testHub.hub.model.functions.find((f) => f.key.includes(functionName));
+  if (!fn) throw new Error(`no ${functionName}`);
+  let crashed = 0;
+  const timer = setInterval(() => {
+    if (crashed < wanted && testHub.hub.host.crashBusyWorker(fn.key)) crashed++;
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    return crashed;
+  };
+}
+
+const completionOf = (c: ScenarioCase) => c.timeline.find((t) => t.status === 'completed')?.at as Date;
+
+describe('evaluation ingest under injected faults', () => {
+  it('counts every vote exactly once, whatever was throttled, redelivered or killed', async () => {
+    const random = seededRandom(5150);
+    const cases = buildCases(random, [REGION], 70).filter((c) =>
+      c.timeline.some((t) => t.status === 'completed'),
+    );
+    const platform = hubClient(testHub.hub.port, `region-${REGION}`);
+
+    const pushed = await withRetries(() =>
+      platform.post('/v1/cases:batch', { records: cases.flatMap(recordsOf) }),
+    );
+    expect(pushed.status, await pushed.clone().text()).toBe(202);
+    await testHub.hub.drained({ timeoutMs: 240_000 });
+
+    // Levels spread over 1..5 without long runs of fives, so no burst flag muddies the counts.
+    const votes = cases.map((c, i) => ({
+      regionCode: c.base.regionCode,
+      caseNumber: c.base.caseNumber,
+      level: (i % 5) + 1,
+      channel: 'window',
+      stage: 'completed',
+      evaluator: { type: 'person', idType: 'citizen_id', idNumber: c.base.applicant.idNumber },
+      evaluatedAt: toShanghaiIso(new Date(completionOf(c).getTime() + HOUR)),
+    }));
+    const deliveries = shuffle(
+      random,
+      votes.flatMap((v) => Array.from({ length: 1 + Math.floor(random() * 3) }, () => v)),
+    );
+
+    const stopCrashing = crashBusyWorkers('EvaluationIngestConsumer', 3);
+    for (let i = 0; i < deliveries.length; i += 40) {
+      const batch = deliveries.slice(i, i + 40);
+      const response = await withRetries(() => platform.post('/v1/evaluations:batch', { records: batch }));
+      expect(response.status, await response.clone().text()).toBe(202);
+      expect(((await response.json()) as { rejected: unknown[] }).rejected).toEqual([]);
+    }
+    await testHub.hub.drained({ timeoutMs: 300_000 });
+    const crashed = stopCrashing();
+
+    const faults = testHub.hub.faultCounters();
+    expect(faults?.refused).toBeGreaterThan(0);
+    expect(faults?.ambiguous).toBeGreaterThan(0);
+
+    const days = votes.map((v) => shanghaiDay(new Date(v.evaluatedAt))).sort();
+    const query = new URLSearchParams({ from: days[0] as string, to: days.at(-1) as string, region: REGION });
+    const stats = await withRetries(() =>
+      sendSigned(testHub.hub.port, devClient(`region-${REGION}`), {
+        method: 'GET',
+        path: '/v1/stats',
+        query: query.toString(),
+      }),
+    );
+    expect(stats.status, await stats.clone().text()).toBe(200);
+    const counters = ((await stats.json()) as { total: { counters: Record<string, number> } }).total.counters;
+    expect({
+      evaluations: counters.evaluations,
+      satisfied: counters.satisfied,
+      badReviews: counters.badReviews,
+    }).toEqual({
+      evaluations: votes.length,
+      satisfied: votes.filter((v) => v.level >= 3).length,
+      badReviews: votes.filter((v) => v.level <= 2).length,
+    });
+    console.info(`evaluation faults: ${JSON.stringify(faults)}, consumer workers killed: ${crashed}`);
+  }, 600_000);
+});
