@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { CreateTableCommand, type DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { DUE_INDEX } from '../../../functions/case-aggregate/store';
-import { GSI1 } from '../../../infra/constructs/hub-table';
+import { CASES_TABLE_INDEXES } from '../../../functions/case-aggregate/store';
 import { type RunningEngine, startDynamoDbLocal } from '../../../infra/local/engines/dynamodb';
 import { freePort } from '../../../infra/local/engines/ports';
 import { startS3 } from '../../../infra/local/engines/s3';
@@ -49,7 +48,7 @@ const keySchema = (hash: string, range: string) => [
   { AttributeName: range, KeyType: 'RANGE' as const },
 ];
 
-/** The cases table as CDK declares it (CaseAggregation): pk/sk, gsi1 (all attributes), the keys-only due index. */
+/** The cases table as CDK declares it (CaseAggregation): pk/sk and its keys-only indexes (applicant, due). */
 export async function createCasesTable(client: DynamoDBClient, name: string): Promise<string> {
   await client.send(
     new CreateTableCommand({
@@ -59,23 +58,13 @@ export async function createCasesTable(client: DynamoDBClient, name: string): Pr
       AttributeDefinitions: [
         'pk',
         'sk',
-        GSI1.partitionKey,
-        GSI1.sortKey,
-        DUE_INDEX.partitionKey,
-        DUE_INDEX.sortKey,
+        ...CASES_TABLE_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey]),
       ].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: GSI1.indexName,
-          KeySchema: keySchema(GSI1.partitionKey, GSI1.sortKey),
-          Projection: { ProjectionType: 'ALL' },
-        },
-        {
-          IndexName: DUE_INDEX.indexName,
-          KeySchema: keySchema(DUE_INDEX.partitionKey, DUE_INDEX.sortKey),
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
+      GlobalSecondaryIndexes: CASES_TABLE_INDEXES.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: keySchema(index.partitionKey, index.sortKey),
+        Projection: { ProjectionType: 'KEYS_ONLY' as const },
+      })),
     }),
   );
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name });
