@@ -21,6 +21,7 @@ import {
   withoutSecret,
 } from './client-registry';
 import { httpEnv, loadConfig } from './config';
+import type { Authentication, ContractResult, ResponseContract, RouteContract } from './contract';
 import { idempotencyKeyMiddleware } from './http/idempotency';
 import { assertJsonContentType, MAX_BODY_BYTES, parseJsonBody, rawBodyBytes } from './http/json-body';
 import { NonceStore } from './nonce-store';
@@ -106,6 +107,24 @@ export interface PublicHttpRoute<B extends Schema, P extends Schema, Q extends S
   handle: (input: PublicHandlerInput<B, P, Q>) => Promise<HttpResult>;
 }
 
+/**
+ * A route served from its contract (shared/contract.ts): the contract gives the operation, scope, schemas and
+ * idempotency; `handle` must answer one of the statuses the contract declares, with that status's body.
+ */
+export interface ContractRoute<
+  B extends Schema,
+  P extends Schema,
+  Q extends Schema,
+  R extends Record<number, ResponseContract>,
+  A extends Authentication,
+> {
+  contract: RouteContract<B, P, Q, R, A>;
+  maxBodyBytes?: number;
+  handle: (
+    input: A extends 'public' ? PublicHandlerInput<B, P, Q> : HandlerInput<B, P, Q>,
+  ) => Promise<ContractResult<NoInfer<R>>>;
+}
+
 export type HttpLambdaHandler = MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
 /** What the stack talks to. Defaults come from the environment (see shared/config httpEnv). */
@@ -163,12 +182,50 @@ const CORRELATION_HEADER = 'x-correlation-id';
 const CORRELATION_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
 
 export function httpHandler<
+  B extends Schema,
+  P extends Schema,
+  Q extends Schema,
+  R extends Record<number, ResponseContract>,
+  A extends Authentication,
+>(route: ContractRoute<B, P, Q, R, A>, overrides?: HttpDependencyOverrides): HttpLambdaHandler;
+export function httpHandler<
   B extends Schema = undefined,
   P extends Schema = undefined,
   Q extends Schema = undefined,
 >(
   route: HttpRoute<B, P, Q> | PublicHttpRoute<B, P, Q>,
+  overrides?: HttpDependencyOverrides,
+): HttpLambdaHandler;
+export function httpHandler(
+  route:
+    | HttpRoute<Schema, Schema, Schema>
+    | PublicHttpRoute<Schema, Schema, Schema>
+    | ContractRoute<Schema, Schema, Schema, Record<number, ResponseContract>, Authentication>,
   overrides: HttpDependencyOverrides = {},
+): HttpLambdaHandler {
+  return buildHttpHandler('contract' in route ? routeOfContract(route) : route, overrides);
+}
+
+/** The stack's view of a contract: the same checks as a hand-declared route, all taken from the contract. */
+function routeOfContract(
+  route: ContractRoute<Schema, Schema, Schema, Record<number, ResponseContract>, Authentication>,
+): HttpRoute<Schema, Schema, Schema> | PublicHttpRoute<Schema, Schema, Schema> {
+  const { contract } = route;
+  const common = {
+    operation: contract.operation,
+    body: contract.body,
+    path: contract.params,
+    query: contract.query,
+    ...(route.maxBodyBytes === undefined ? {} : { maxBodyBytes: route.maxBodyBytes }),
+  };
+  const handle = route.handle as (input: PublicHandlerInput<Schema, Schema, Schema>) => Promise<HttpResult>;
+  if (contract.authentication === 'public') return { ...common, public: true, handle };
+  return { ...common, scope: contract.scope, idempotent: contract.idempotent === true, handle };
+}
+
+function buildHttpHandler<B extends Schema, P extends Schema, Q extends Schema>(
+  route: HttpRoute<B, P, Q> | PublicHttpRoute<B, P, Q>,
+  overrides: HttpDependencyOverrides,
 ): HttpLambdaHandler {
   const dependencies = resolveDependencies(overrides);
   // Keyed by the event: middy hands the handler only (event, context), and no middleware replaces it.

@@ -3,15 +3,18 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
+import { defineRoute } from '../../shared/contract';
 import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher } from '../../shared/events';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { logger } from '../../shared/observability';
+import { assuranceLevelSchema } from './domain/assurance';
 import {
   type IdentityVerifiedDetail,
   identityVerifiedDetail,
   pseudonymiseClaim,
   replyOf,
+  VERIFICATION_RESULTS,
   verificationRequestSchema,
   verify,
 } from './domain/verification';
@@ -24,6 +27,41 @@ import { createRegistryStore, type RegistryStore } from './registry-store';
  * domain/, an `IdentityVerified` event with the masked id, and a reply of three words at most.
  */
 export const EVENT_SOURCE = 'zwfw.auth-verify';
+
+export const verificationReplySchema = z.object({
+  verificationId: z.uuid(),
+  result: z.enum(VERIFICATION_RESULTS),
+  assuranceLevel: assuranceLevelSchema.optional().describe('Present only on a match.'),
+});
+
+/** The identity API's route; `handler` below serves exactly this. */
+export const IDENTITY_ROUTES = {
+  verify: defineRoute({
+    operation: 'identity.verify',
+    method: 'POST',
+    path: '/v1/identity/verifications',
+    tag: 'auth verification',
+    summary: 'Real-name verification (实名核验) of a person or an enterprise: match, mismatch or not_found.',
+    description:
+      'A number whose check character or birth date is wrong is a 422 before any lookup. The answer never ' +
+      'carries stored data. Not idempotent on purpose: a stored body digest would keep personal data 24 h.',
+    scope: 'identity:verify',
+    authentication: 'signature',
+    body: verificationRequestSchema,
+    requestExample: { subject: 'person', name: '张三', idNumber: '11010519491231002X' },
+    responses: {
+      200: {
+        description: 'The verdict.',
+        schema: verificationReplySchema,
+        example: {
+          verificationId: '6f1c2b9e-7a44-4c1e-9f0e-2d1b5b8e4a10',
+          result: 'match',
+          assuranceLevel: 'L2',
+        },
+      },
+    },
+  }),
+};
 
 export interface IdentityApiDependencies {
   store: () => RegistryStore;
@@ -38,12 +76,9 @@ export function createIdentityApi(deps: IdentityApiDependencies) {
   const newVerificationId = deps.newVerificationId ?? randomUUID;
   return httpHandler(
     {
-      operation: 'identity.verify',
-      scope: 'identity:verify',
-      body: verificationRequestSchema,
-      // Not idempotent on purpose: the idempotency layer would keep an unkeyed digest of the body (a name and
-      // an ID number) for 24 h, and repeating a verification changes nothing but adds its audit event.
-      idempotent: false,
+      // Not idempotent on purpose (the contract says so): the idempotency layer would keep an unkeyed digest of
+      // the body (a name and an ID number) for 24 h, and repeating a verification adds only its audit event.
+      contract: IDENTITY_ROUTES.verify,
       handle: async ({ body, client, correlationId, metrics }) => {
         const claim = pseudonymiseClaim(body, await deps.idHmacKey());
         const record = await deps.store().findRecord(claim.lookup);
@@ -95,6 +130,6 @@ const buildDefaultApi = async () => {
 
 export const handler = routedHandler({
   name: 'identity API',
-  routes: { 'POST /v1/identity/verifications': 'verify' },
+  contracts: IDENTITY_ROUTES,
   build: async () => ({ verify: await buildDefaultApi() }),
 });

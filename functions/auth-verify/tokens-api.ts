@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { type AuthenticatedClient, loadClientRegistry, loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, positiveInt, requiredString, stageName, tableName } from '../../shared/config';
+import { defineRoute } from '../../shared/contract';
 import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher, type PublishEntry } from '../../shared/events';
 import { type HttpDependencyOverrides, type HttpLambdaHandler, httpHandler } from '../../shared/http';
@@ -9,7 +10,7 @@ import { citizenIdSchema } from '../../shared/identifiers';
 import { maskName } from '../../shared/masking';
 import { logger } from '../../shared/observability';
 import { forbidden, notFound, Problem, unprocessable } from '../../shared/problem';
-import { secondFactorSchema } from './domain/assurance';
+import { assuranceLevelSchema, secondFactorSchema } from './domain/assurance';
 import { introspectToken } from './domain/introspection';
 import { personNameSchema } from './domain/registry-record';
 import {
@@ -19,6 +20,7 @@ import {
 } from './domain/revocations';
 import { subjectOf } from './domain/subject';
 import {
+  authMethodSchema,
   DEFAULT_TICKET_TTL_SECONDS,
   grantTicket,
   identityOf,
@@ -102,6 +104,161 @@ export const devSignInBodySchema = z.strictObject({
     .describe('A second factor the sign-in checked (face or e-ID): the person signs in at L3.'),
 });
 
+const identitySchema = z.object({
+  sub: z.string().describe("The person's pairwise subject: the same at every call, never an ID number."),
+  maskedId: z.string(),
+  maskedName: z.string(),
+  assuranceLevel: assuranceLevelSchema,
+  authMethod: authMethodSchema,
+});
+
+export const ticketValidationReplySchema = z.object({
+  identity: identitySchema,
+  accessToken: z.string().describe('An ES256 JWT (typ at+jwt) whose audience is the calling client.'),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().int().describe('Seconds.'),
+});
+
+/** RFC 7662: any token that is not valid now is `{ active: false }` and nothing else. */
+export const introspectionReplySchema = z.union([
+  z.object({
+    active: z.literal(true),
+    iss: z.string(),
+    sub: z.string(),
+    aud: z.string(),
+    exp: z.number().int(),
+    iat: z.number().int(),
+    nbf: z.number().int(),
+    jti: z.string(),
+    client_id: z.string(),
+    token_type: z.literal('Bearer'),
+    assurance_level: assuranceLevelSchema,
+    auth_method: authMethodSchema,
+  }),
+  z.object({ active: z.literal(false) }),
+]);
+
+export const jwksSchema = z.object({
+  // Typed loosely, as jose's JWK is: every key the hub publishes is an EC P-256 key with kid and alg ES256.
+  keys: z.array(
+    z.looseObject({ kty: z.string().optional(), kid: z.string().optional(), alg: z.string().optional() }),
+  ),
+});
+
+const TOKEN_EXAMPLE = 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6Ii4uLiJ9.e30.c2lnbmF0dXJl';
+
+/** The tokens API's routes; `handler` below serves exactly these. */
+export const TOKEN_ROUTES = {
+  validateTicket: defineRoute({
+    operation: 'sso.validateTicket',
+    method: 'POST',
+    path: '/v1/tickets/validate',
+    tag: 'auth verification',
+    summary: 'Redeem a one-time sign-in ticket (一次登录、全网通办) for the identity and an access token.',
+    scope: 'sso:validate',
+    authentication: 'signature',
+    body: validateTicketBodySchema,
+    requestExample: {
+      ticket: 'cC3hvLJfB2Ib6U_XtZSSUxIuFGUXNzJs3JX4QpKasvQ',
+      redirectUri: 'https://zwfw.example.gov.cn/sso/callback',
+    },
+    responses: {
+      200: {
+        description: 'The ticket was spent; the identity (masked) and an access token.',
+        schema: ticketValidationReplySchema,
+        headers: { 'Cache-Control': 'no-store' },
+      },
+    },
+    problems: [
+      {
+        status: 410,
+        slug: 'ticket-invalid',
+        when: 'Unknown, expired, already used, or issued for another client or redirect (one answer for all).',
+      },
+    ],
+  }),
+  introspect: defineRoute({
+    operation: 'tokens.introspect',
+    method: 'POST',
+    path: '/v1/tokens/introspect',
+    tag: 'auth verification',
+    summary: 'RFC 7662 token introspection.',
+    scope: 'tokens:introspect',
+    authentication: 'signature',
+    body: tokenBodySchema,
+    requestExample: { token: TOKEN_EXAMPLE },
+    responses: {
+      200: {
+        description: 'Whether the token is active, with its claims when it is.',
+        schema: introspectionReplySchema,
+        example: { active: false },
+      },
+    },
+    problems: [
+      { status: 503, slug: 'revocations-unavailable', when: 'The revocation set cannot be read right now.' },
+    ],
+  }),
+  revoke: defineRoute({
+    operation: 'tokens.revoke',
+    method: 'POST',
+    path: '/v1/tokens/revoke',
+    tag: 'auth verification',
+    summary: 'RFC 7009 revocation (single logout); announced as TokenRevoked.',
+    scope: 'tokens:revoke',
+    authentication: 'signature',
+    body: tokenBodySchema,
+    requestExample: { token: TOKEN_EXAMPLE },
+    responses: { 200: { description: 'Revoked, or nothing to revoke (an invalid token).' } },
+    problems: [{ status: 403, slug: 'token-not-yours', when: 'The token was issued to another client.' }],
+  }),
+  jwks: defineRoute({
+    operation: 'tokens.jwks',
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    tag: 'auth verification',
+    summary: 'The public keys that verify hub access tokens.',
+    authentication: 'public',
+    responses: {
+      200: {
+        description: 'The JSON Web Key Set.',
+        schema: jwksSchema,
+        headers: { 'Cache-Control': 'public, max-age=300' },
+      },
+    },
+  }),
+  devSignIn: defineRoute({
+    operation: 'sso.devSignIn',
+    method: 'POST',
+    path: '/v1/dev/sign-in',
+    tag: 'auth verification',
+    summary: 'Development stage only: sign a registry person in and issue a one-time ticket.',
+    scope: 'sso:dev-sign-in',
+    authentication: 'signature',
+    body: devSignInBodySchema,
+    requestExample: {
+      clientId: 'dev-region-330000',
+      redirectUri: 'https://zwfw.example.gov.cn/sso/callback',
+      idNumber: '11010519491231002X',
+      name: '张三',
+    },
+    responses: {
+      200: {
+        description: 'The ticket and the redirect that carries it.',
+        schema: z.object({ ticket: z.string(), redirect: z.string() }),
+      },
+    },
+    problems: [
+      { status: 404, slug: 'route-not-found', when: 'The stage is not dev.' },
+      {
+        status: 422,
+        slug: 'redirect-not-registered',
+        when: 'The redirect is not registered for the client.',
+      },
+      { status: 422, slug: 'sign-in-refused', when: 'No registered person has this name and ID number.' },
+    ],
+  }),
+};
+
 /** One answer for every refused ticket: which check failed would help whoever is guessing or replaying. */
 const ticketInvalid = () =>
   new Problem({
@@ -133,9 +290,7 @@ export function createTokensApi(deps: TokensApiDependencies): TokensApi {
 
   const devSignIn = httpHandler(
     {
-      operation: 'sso.devSignIn',
-      scope: 'sso:dev-sign-in',
-      body: devSignInBodySchema,
+      contract: TOKEN_ROUTES.devSignIn,
       handle: async ({ body, correlationId, metrics }) => {
         if (!settings.devSignIn) throw notFound('route-not-found', 'No such route.');
         const target = await deps.findClient(body.clientId);
@@ -195,9 +350,7 @@ export function createTokensApi(deps: TokensApiDependencies): TokensApi {
 
   const validateTicket = httpHandler(
     {
-      operation: 'sso.validateTicket',
-      scope: 'sso:validate',
-      body: validateTicketBodySchema,
+      contract: TOKEN_ROUTES.validateTicket,
       handle: async ({ body, client, metrics }) => {
         const now = deps.clock();
         const ticketId = ticketIdOf(body.ticket);
@@ -229,7 +382,7 @@ export function createTokensApi(deps: TokensApiDependencies): TokensApi {
           body: {
             identity: identityOf(redemption.grant),
             accessToken,
-            tokenType: 'Bearer',
+            tokenType: 'Bearer' as const,
             expiresIn: settings.accessTokenTtlSeconds,
           },
         };
@@ -240,9 +393,7 @@ export function createTokensApi(deps: TokensApiDependencies): TokensApi {
 
   const introspect = httpHandler(
     {
-      operation: 'tokens.introspect',
-      scope: 'tokens:introspect',
-      body: tokenBodySchema,
+      contract: TOKEN_ROUTES.introspect,
       handle: async ({ body, metrics }) => {
         let answer: Awaited<ReturnType<typeof introspectToken>>;
         try {
@@ -266,9 +417,7 @@ export function createTokensApi(deps: TokensApiDependencies): TokensApi {
 
   const revoke = httpHandler(
     {
-      operation: 'tokens.revoke',
-      scope: 'tokens:revoke',
-      body: tokenBodySchema,
+      contract: TOKEN_ROUTES.revoke,
       handle: async ({ body, client, correlationId, metrics }) => {
         const claims = await deps.verifier().verify(body.token);
         // RFC 7009 §2.2: an invalid, expired or unknown token needs no revocation, and is no error.
@@ -311,8 +460,7 @@ export function createTokensApi(deps: TokensApiDependencies): TokensApi {
 
   const jwks = httpHandler(
     {
-      operation: 'tokens.jwks',
-      public: true,
+      contract: TOKEN_ROUTES.jwks,
       handle: async () => ({
         status: 200,
         headers: { 'cache-control': 'public, max-age=300' },
@@ -398,12 +546,8 @@ const buildDefaultApi = async () => {
   });
 };
 
-const ROUTES = {
-  'POST /v1/tickets/validate': 'validateTicket',
-  'POST /v1/tokens/introspect': 'introspect',
-  'POST /v1/tokens/revoke': 'revoke',
-  'GET /.well-known/jwks.json': 'jwks',
-  'POST /v1/dev/sign-in': 'devSignIn',
-} as const satisfies Record<string, keyof TokensApi>;
-
-export const handler = routedHandler({ name: 'tokens API', routes: ROUTES, build: buildDefaultApi });
+export const handler = routedHandler({
+  name: 'tokens API',
+  contracts: TOKEN_ROUTES,
+  build: buildDefaultApi,
+});

@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
+import { defineRoute, pageOf } from '../../shared/contract';
 import { once, routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { maskIdNumber, maskName } from '../../shared/masking';
@@ -10,9 +11,10 @@ import { hmacIdentifier } from '../../shared/pii';
 import { forbidden, notFound, validationFailed } from '../../shared/problem';
 import { type BearerVerifier, bearerVerifierFromEnvironment, personOf } from '../../shared/user-token';
 import { subjectOf } from '../auth-verify/domain/subject';
-import { parseCaseId } from './domain/change';
+import { APPLICANT_TYPES, CHANNELS, ID_TYPES, parseCaseId } from './domain/change';
 import { mayAccessRegion, type Pseudonymise, type RejectedCaseRecord, triageRecords } from './domain/ingest';
-import { MAX_RECORDS_PER_BATCH } from './domain/record';
+import { caseRecordSchema, MAX_RECORDS_PER_BATCH } from './domain/record';
+import { CASE_STATUSES } from './domain/status';
 import { toApplicantCaseView, toCaseView } from './domain/view';
 import { type ChangeQueue, createChangeQueue } from './queue';
 import { type CaseStore, CursorError, createCaseStore } from './store';
@@ -57,6 +59,147 @@ export interface IngestReply {
   rejected: RejectedCaseRecord[];
 }
 
+const fieldErrorSchema = z.object({ path: z.string(), message: z.string() });
+
+export const ingestReplySchema = z.object({
+  batchId: z.uuid(),
+  accepted: z.number().int().min(0).describe('Records queued for applying.'),
+  rejected: z.array(
+    z.object({
+      index: z.number().int().min(0),
+      reason: z.string().describe('invalid_record, region_out_of_scope, enqueue_failed, …'),
+      errors: z.array(fieldErrorSchema).optional(),
+    }),
+  ),
+});
+
+const caseStatusSchema = z.enum(CASE_STATUSES);
+const shownApplicantSchema = z.object({
+  type: z.enum(APPLICANT_TYPES),
+  idType: z.enum(ID_TYPES),
+  maskedId: z.string().describe('First 6 and last 4 characters, the rest `*`.'),
+  maskedName: z.string(),
+});
+
+export const caseViewSchema = z.object({
+  caseId: z.string(),
+  regionCode: z.string(),
+  caseNumber: z.string(),
+  itemCode: z.string(),
+  itemName: z.string(),
+  departmentCode: z.string(),
+  applicant: shownApplicantSchema,
+  channel: z.enum(CHANNELS),
+  fullyOnline: z.boolean(),
+  promisedDays: z.number(),
+  statutoryDays: z.number(),
+  status: caseStatusSchema.optional(),
+  dueDay: z.string().nullable().describe('Last day of the promised limit (working days, Asia/Shanghai).'),
+  overdueDay: z.string().nullable(),
+  timeline: z.array(
+    z.object({ status: caseStatusSchema, at: z.string(), changeId: z.string(), receivedAt: z.string() }),
+  ),
+  conflicts: z.array(
+    z.object({
+      status: caseStatusSchema,
+      at: z.string(),
+      reason: z.string(),
+      conflictsWith: caseStatusSchema,
+      detectedAt: z.string(),
+    }),
+  ),
+  firstSeenAt: z.string(),
+  lastChangeAt: z.string(),
+  version: z.number().int(),
+});
+
+export const applicantCaseViewSchema = z.object({
+  caseId: z.string(),
+  regionCode: z.string(),
+  caseNumber: z.string(),
+  itemCode: z.string(),
+  itemName: z.string(),
+  departmentCode: z.string(),
+  applicant: shownApplicantSchema,
+  channel: z.enum(CHANNELS),
+  fullyOnline: z.boolean(),
+  promisedDays: z.number(),
+  status: caseStatusSchema.optional(),
+  submittedAt: z.string(),
+  dueDay: z.string().nullable(),
+  timeline: z.array(z.object({ status: caseStatusSchema, at: z.string() })),
+  lastChangeAt: z.string(),
+});
+
+const EXAMPLE_CASE_RECORD = {
+  regionCode: '330000',
+  caseNumber: '330000202611210001',
+  itemCode: '11330000002593947X4000117051000',
+  itemName: '个体工商户设立登记',
+  departmentCode: '11330000002593947X',
+  applicant: { type: 'person', idType: 'citizen_id', idNumber: '11010519491231002X', name: '张三' },
+  channel: 'online',
+  fullyOnline: true,
+  promisedDays: 5,
+  statutoryDays: 20,
+  status: 'accepted',
+  statusAt: '2026-11-21T10:00:00+08:00',
+};
+
+/** The case API's routes; `handler` below serves exactly these. */
+export const CASE_ROUTES = {
+  ingest: defineRoute({
+    operation: 'cases.ingestBatch',
+    method: 'POST',
+    path: '/v1/cases:batch',
+    tag: 'case aggregation',
+    summary: 'Push up to 500 case status records; each is judged on its own and queued for applying.',
+    description:
+      'Answers 202 with the records accepted and, by index, those rejected with their reason. Applying is ' +
+      'asynchronous, exactly once and in state-machine order; the records are documented by `records[]`.',
+    scope: 'cases:write',
+    authentication: 'signature',
+    body: ingestEnvelopeSchema,
+    documentedBody: z.object({ records: z.array(caseRecordSchema).min(1).max(MAX_RECORDS_PER_BATCH) }),
+    idempotent: true,
+    requestExample: { records: [EXAMPLE_CASE_RECORD] },
+    responses: {
+      202: {
+        description: 'The batch was judged: accepted records are queued, rejected ones listed.',
+        schema: ingestReplySchema,
+        example: { batchId: '0b8e9d2c-3f41-4a77-9a55-0d6f0e6f5b11', accepted: 1, rejected: [] },
+      },
+    },
+  }),
+  getCase: defineRoute({
+    operation: 'cases.get',
+    method: 'GET',
+    path: '/v1/cases/{caseId}',
+    tag: 'case aggregation',
+    summary: "Read a case of the caller's province: its status, timeline and conflicts.",
+    scope: 'cases:read',
+    authentication: 'signature',
+    params: caseIdPathSchema,
+    responses: { 200: { description: 'The case, applicant masked.', schema: caseViewSchema } },
+    problems: [
+      { status: 403, slug: 'case-out-of-scope', when: "The case is of another province than the caller's." },
+      { status: 404, slug: 'case-not-found', when: 'No case with this id has been received.' },
+    ],
+  }),
+  myCases: defineRoute({
+    operation: 'me.cases.list',
+    method: 'GET',
+    path: '/v1/me/cases',
+    tag: 'user space',
+    summary: "The signed-in person's own cases (用户空间), newest first, a page at a time.",
+    scope: 'me:read',
+    authentication: 'signature+bearer',
+    query: myCasesQuerySchema,
+    responses: {
+      200: { description: "A page of the person's cases.", schema: pageOf(applicantCaseViewSchema) },
+    },
+  }),
+};
 const pseudonymiseWith =
   (key: Uint8Array): Pseudonymise =>
   ({ type, idType, idNumber, name }) => {
@@ -80,10 +223,7 @@ function regionOfCaseId(caseId: string): string {
 export function createCaseApi(deps: CaseApiDependencies) {
   const ingest = httpHandler(
     {
-      operation: 'cases.ingestBatch',
-      scope: 'cases:write',
-      body: ingestEnvelopeSchema,
-      idempotent: true,
+      contract: CASE_ROUTES.ingest,
       handle: async ({ body, client, correlationId, metrics }) => {
         const batchId = randomUUID();
         const triage = triageRecords(body.records, {
@@ -117,9 +257,7 @@ export function createCaseApi(deps: CaseApiDependencies) {
 
   const getCase = httpHandler(
     {
-      operation: 'cases.get',
-      scope: 'cases:read',
-      path: caseIdPathSchema,
+      contract: CASE_ROUTES.getCase,
       handle: async ({ path, client }) => {
         // Decided on the id alone, before any lookup: a refusal must not reveal whether the case exists.
         if (!mayAccessRegion(client, regionOfCaseId(path.caseId))) {
@@ -135,9 +273,7 @@ export function createCaseApi(deps: CaseApiDependencies) {
 
   const myCases = httpHandler(
     {
-      operation: 'me.cases.list',
-      scope: 'me:read',
-      query: myCasesQuerySchema,
+      contract: CASE_ROUTES.myCases,
       handle: async ({ query, client, event, logger }) => {
         const person = await personOf(event, client, deps.verifyBearer());
         try {
@@ -167,11 +303,7 @@ const apiEnv = z.object({ CASES_TABLE: tableName, STATS_TABLE: tableName, CASE_Q
 
 export const handler = routedHandler({
   name: 'case API',
-  routes: {
-    'POST /v1/cases:batch': 'ingest',
-    'GET /v1/cases/{caseId}': 'getCase',
-    'GET /v1/me/cases': 'myCases',
-  },
+  contracts: CASE_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
     const aws = await import('../../shared/aws');

@@ -9,6 +9,7 @@ import { applyChanges, type CaseRecord, type ChangeOutcome } from './domain/case
 import { withDueDate } from './domain/due';
 import { type CaseEvent, chunkEvents, eventsFor } from './domain/events';
 import { contribution, difference, type StatisticsOptions } from './domain/statistics';
+import { mapLimit } from './map-limit';
 import type { CaseStore } from './store';
 
 /**
@@ -26,6 +27,8 @@ export interface ChangeProcessorDependencies {
   maxCommitAttempts?: number;
   /** Events per publish call (default 10, the PutEvents limit). */
   maxEventsPerPublish?: number;
+  /** Publish calls in flight at once (default 4). */
+  publishConcurrency?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -170,17 +173,23 @@ async function publishEvents(
   fail: (messageIds: readonly string[], error: Error) => void,
 ): Promise<void> {
   const events = settled.flatMap((s) => eventsFor(s.record, s.tagged));
-  for (const chunk of chunkEvents(events, deps.maxEventsPerPublish ?? 10)) {
-    try {
-      await deps.publish(chunk.map((e) => e.event));
-    } catch (error) {
-      // Committed but not announced: redelivery finds the changes duplicate and announces them again.
-      fail(
-        chunk.flatMap((e) => e.messageIds),
-        asError(error),
-      );
-    }
-  }
+  // Several PutEvents in flight: a batch of 50 changes owes 6+ calls, which one after the other cost the
+  // consumer more than its transaction. Subscribers never relied on order (they dedupe by changeId).
+  await mapLimit(
+    chunkEvents(events, deps.maxEventsPerPublish ?? 10),
+    deps.publishConcurrency ?? 4,
+    async (chunk) => {
+      try {
+        await deps.publish(chunk.map((e) => e.event));
+      } catch (error) {
+        // Committed but not announced: redelivery finds the changes duplicate and announces them again.
+        fail(
+          chunk.flatMap((e) => e.messageIds),
+          asError(error),
+        );
+      }
+    },
+  );
 }
 
 function report(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadConfig, tableName } from '../../shared/config';
+import { defineRoute } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { implementationCodeSchema } from '../../shared/identifiers';
@@ -21,6 +22,70 @@ export interface ItemsApiDependencies {
 
 const codePathSchema = z.object({ code: implementationCodeSchema });
 
+export const itemViewSchema = z.object({
+  implementationCode: z.string(),
+  name: z.string(),
+  departmentCode: z.string(),
+  regionCode: z.string(),
+  promisedDays: z.number().int(),
+  statutoryDays: z.number().int(),
+  fullyOnlineCapable: z.boolean(),
+  updatedAt: z.string(),
+  updatedBy: z.string().describe('The client that wrote the item last.'),
+});
+
+/** The catalogue API's routes; `handler` below serves exactly these. */
+export const ITEM_ROUTES = {
+  putItem: defineRoute({
+    operation: 'items.put',
+    method: 'PUT',
+    path: '/v1/items/{code}',
+    tag: 'case aggregation',
+    summary: 'Create or replace a catalogue item (事项) by its implementation code.',
+    description: 'Idempotent by nature: the same body twice leaves the same item.',
+    scope: 'items:write',
+    authentication: 'signature',
+    params: codePathSchema,
+    body: catalogueEntrySchema,
+    requestExample: {
+      name: '个体工商户设立登记',
+      departmentCode: '11330000002593947X',
+      regionCode: '330000',
+      promisedDays: 5,
+      statutoryDays: 20,
+      fullyOnlineCapable: true,
+    },
+    responses: {
+      200: { description: 'The item was replaced.', schema: itemViewSchema },
+      201: { description: 'The item was created.', schema: itemViewSchema },
+    },
+    problems: [
+      {
+        status: 403,
+        slug: 'item-out-of-scope',
+        when: "A provincial platform writes only its province's items, a ministry only its department's.",
+      },
+      {
+        status: 403,
+        slug: 'item-owned-elsewhere',
+        when: 'The item belongs to another province or department.',
+      },
+    ],
+  }),
+  getItem: defineRoute({
+    operation: 'items.get',
+    method: 'GET',
+    path: '/v1/items/{code}',
+    tag: 'case aggregation',
+    summary: 'Read a catalogue item by its implementation code.',
+    scope: 'cases:read',
+    authentication: 'signature',
+    params: codePathSchema,
+    responses: { 200: { description: 'The item.', schema: itemViewSchema } },
+    problems: [{ status: 404, slug: 'item-not-found', when: 'No item with this code is in the catalogue.' }],
+  }),
+};
+
 export function toItemView(item: StoredCatalogueItem) {
   return { ...catalogueFieldsOf(item), updatedAt: item.updatedAt, updatedBy: item.updatedBy };
 }
@@ -28,10 +93,7 @@ export function toItemView(item: StoredCatalogueItem) {
 export function createItemsApi(deps: ItemsApiDependencies) {
   const putItem = httpHandler(
     {
-      operation: 'items.put',
-      scope: 'items:write',
-      path: codePathSchema,
-      body: catalogueEntrySchema,
+      contract: ITEM_ROUTES.putItem,
       handle: async ({ path, body, client, logger }) => {
         const owner = ownerOf(client);
         if (!owner || !mayWriteItem(client, body)) {
@@ -59,9 +121,7 @@ export function createItemsApi(deps: ItemsApiDependencies) {
 
   const getItem = httpHandler(
     {
-      operation: 'items.get',
-      scope: 'cases:read',
-      path: codePathSchema,
+      contract: ITEM_ROUTES.getItem,
       handle: async ({ path }) => {
         const item = await deps.store().getItem(path.code);
         if (!item)
@@ -85,9 +145,4 @@ async function buildApi(): Promise<ReturnType<typeof createItemsApi>> {
   return createItemsApi({ store: () => store, clock: () => new Date() });
 }
 
-const ROUTES = {
-  'PUT /v1/items/{code}': 'putItem',
-  'GET /v1/items/{code}': 'getItem',
-} as const;
-
-export const handler = routedHandler({ name: 'items API', routes: ROUTES, build: buildApi });
+export const handler = routedHandler({ name: 'items API', contracts: ITEM_ROUTES, build: buildApi });

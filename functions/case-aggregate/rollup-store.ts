@@ -19,7 +19,10 @@ import {
   type ScopeLevel,
   type ScopeTotals,
 } from './domain/rollup';
+import { mapLimit } from './map-limit';
 import { type Coverage, CSV_CONTENT_TYPE, JSON_CONTENT_TYPE } from './snapshot';
+
+export { mapLimit };
 
 /**
  * The rollup side of the stats table and the assessments bucket. Reads statistics buckets by key only — one
@@ -97,24 +100,6 @@ const capacityOf = (consumed: ConsumedCapacity | ConsumedCapacity[] | undefined)
 
 const chunk = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
-/** Runs `work` over the items with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 function cellFromBucket(item: Record<string, unknown>): Cell {
   // The sort key is the bucket's identity; the dimension attributes repeat it for readers of single items.

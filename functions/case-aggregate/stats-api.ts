@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { calendarDaySchema, type Day, isCalendarDay } from '../../shared/calendar';
 import type { AuthenticatedClient } from '../../shared/client-registry';
 import { loadConfig, positiveInt, tableName } from '../../shared/config';
+import { defineRoute } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { creditCodeSchema, implementationCodeSchema } from '../../shared/identifiers';
@@ -64,6 +65,140 @@ const periodPathSchema = z.object({
     .string()
     .refine((value) => parsePeriod(value) !== undefined, 'A period is yyyy-mm-dd or yyyy-mm.'),
 });
+
+const renderedRateSchema = z
+  .object({ numerator: z.number(), denominator: z.number(), value: z.number() })
+  .nullable()
+  .describe('numerator / denominator, rounded half up; null when the denominator is zero.');
+
+export const renderedRatesSchema = z.object({
+  onTimeCompletionRate: renderedRateSchema.describe('按时办结率, percent.'),
+  fullyOnlineRate: renderedRateSchema.describe('全程网办率, percent.'),
+  onlineRate: renderedRateSchema.describe('网上办理率, percent.'),
+  averageProcessingHours: renderedRateSchema.describe('Average processing time, hours.'),
+  satisfactionRate: renderedRateSchema.describe('满意率, percent.'),
+  rectificationRate: renderedRateSchema.describe('差评整改率, percent.'),
+});
+
+const countersSchema = z.record(z.string(), z.number());
+const coverageSchema = z.object({
+  days: z.number().int(),
+  daysInPeriod: z.number().int(),
+  firstDay: z.string().optional(),
+  lastDay: z.string().optional(),
+});
+
+/** One assessed scope of a period: the nation, a province, a region (city/county) or a department. */
+export const snapshotScopeSchema = z.object({
+  scope: z.string().describe('`nation`, `province#330000`, `region#330100`, `dept#330000#<credit code>`.'),
+  level: z.enum(['nation', 'province', 'region', 'department']),
+  province: z.string().optional(),
+  provinceName: z.string().optional(),
+  regionCode: z.string().optional(),
+  departmentCode: z.string().optional(),
+  counters: countersSchema,
+  rates: renderedRatesSchema,
+});
+
+/** The assessment of a period, as `GET /v1/assessments/{period}` answers and as published to S3. */
+export const assessmentSchema = z.object({
+  period: z.string(),
+  periodType: z.enum(['day', 'month']),
+  generatedAt: z.string(),
+  coverage: coverageSchema,
+  snapshotKeys: z.object({ json: z.string(), csv: z.string() }).optional(),
+  rounding: z.string(),
+  notes: z.array(z.string()),
+  scopes: z.array(snapshotScopeSchema),
+});
+
+const statsFrame = {
+  from: z.string(),
+  to: z.string(),
+  groupBy: z.enum(GROUP_BY).nullable(),
+  filters: z.object({
+    region: z.string().nullable(),
+    department: z.string().nullable(),
+    item: z.string().nullable(),
+  }),
+  sources: z.object({ monthRollups: z.number(), dayRollups: z.number(), bucketDays: z.number() }),
+  rounding: z.string(),
+  notes: z.array(z.string()),
+};
+
+const statsFigures = z.object({ counters: countersSchema, rates: renderedRatesSchema });
+const evaluationFigures = z.object({
+  counters: countersSchema,
+  rates: renderedRatesSchema.pick({ satisfactionRate: true, rectificationRate: true }),
+});
+
+export const statsReplySchema = z.object({
+  ...statsFrame,
+  total: statsFigures,
+  groups: z.array(statsFigures.extend({ key: z.string() })),
+});
+export const evaluationStatsReplySchema = z.object({
+  ...statsFrame,
+  total: evaluationFigures,
+  groups: z.array(evaluationFigures.extend({ key: z.string() })),
+});
+
+const STATS_PROBLEMS = [
+  {
+    status: 403,
+    slug: 'stats-out-of-scope',
+    when: "A region client asked for another province's figures, or the client is neither region nor ministry.",
+  },
+] as const;
+
+/** The statistics API's routes; `handler` below serves exactly these. */
+export const STATS_ROUTES = {
+  stats: defineRoute({
+    operation: 'stats.get',
+    method: 'GET',
+    path: '/v1/stats',
+    tag: 'case aggregation',
+    summary: 'Case figures and rates (按时办结率, 全程网办率, …) over a day range, optionally grouped.',
+    scope: 'cases:read',
+    authentication: 'signature',
+    query: statsQuerySchema,
+    responses: { 200: { description: 'Totals and groups of the range.', schema: statsReplySchema } },
+    problems: STATS_PROBLEMS,
+  }),
+  evaluationStats: defineRoute({
+    operation: 'evaluations.stats.get',
+    method: 'GET',
+    path: '/v1/evaluations/stats',
+    tag: 'evaluation ingest',
+    summary: 'Evaluation counters, 满意率 and 差评整改率 of the same cells as /v1/stats.',
+    scope: 'cases:read',
+    authentication: 'signature',
+    query: statsQuerySchema,
+    responses: {
+      200: { description: 'Totals and groups of the range.', schema: evaluationStatsReplySchema },
+    },
+    problems: STATS_PROBLEMS,
+  }),
+  assessment: defineRoute({
+    operation: 'assessments.get',
+    method: 'GET',
+    path: '/v1/assessments/{period}',
+    tag: 'case aggregation',
+    summary: 'The rolled-up assessment (考评) of a day or month, the scopes the caller may see.',
+    scope: 'cases:read',
+    authentication: 'signature',
+    params: periodPathSchema,
+    responses: { 200: { description: 'The assessment of the period.', schema: assessmentSchema } },
+    problems: [
+      {
+        status: 403,
+        slug: 'assessment-out-of-scope',
+        when: 'The client is neither a region nor a ministry.',
+      },
+      { status: 404, slug: 'assessment-not-found', when: 'The period has not been rolled up yet.' },
+    ],
+  }),
+};
 
 export interface StatsApiDependencies {
   store: () => RollupStore;
@@ -187,9 +322,7 @@ export function createStatsApi(deps: StatsApiDependencies) {
 
   const stats = httpHandler(
     {
-      operation: 'stats.get',
-      scope: 'cases:read',
-      query: statsQuerySchema,
+      contract: STATS_ROUTES.stats,
       handle: async ({ query, client, logger: log }) => {
         const { frame, grouped, sources } = await figures(client, query, log);
         return {
@@ -214,9 +347,7 @@ export function createStatsApi(deps: StatsApiDependencies) {
    */
   const evaluationStats = httpHandler(
     {
-      operation: 'evaluations.stats.get',
-      scope: 'cases:read',
-      query: statsQuerySchema,
+      contract: STATS_ROUTES.evaluationStats,
       handle: async ({ query, client, logger: log }) => {
         const { frame, grouped, sources } = await figures(client, query, log);
         return {
@@ -237,9 +368,7 @@ export function createStatsApi(deps: StatsApiDependencies) {
 
   const assessment = httpHandler(
     {
-      operation: 'assessments.get',
-      scope: 'cases:read',
-      path: periodPathSchema,
+      contract: STATS_ROUTES.assessment,
       handle: async ({ path, client }) => {
         const prefixes = visibleScopePrefixes(client);
         const store = deps.store();
@@ -281,10 +410,4 @@ async function buildDefaultApi(): Promise<ReturnType<typeof createStatsApi>> {
   return createStatsApi({ store: () => store });
 }
 
-const ROUTES = {
-  'GET /v1/stats': 'stats',
-  'GET /v1/evaluations/stats': 'evaluationStats',
-  'GET /v1/assessments/{period}': 'assessment',
-} as const;
-
-export const handler = routedHandler({ name: 'stats API', routes: ROUTES, build: buildDefaultApi });
+export const handler = routedHandler({ name: 'stats API', contracts: STATS_ROUTES, build: buildDefaultApi });

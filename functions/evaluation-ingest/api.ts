@@ -4,6 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString } from '../../shared/config';
+import { defineRoute, rejectedRecordSchema } from '../../shared/contract';
 import { once, routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { maskIdNumber } from '../../shared/masking';
@@ -15,6 +16,7 @@ import type { CaseChange } from '../case-aggregate/domain/change';
 import { createChangeQueue } from '../case-aggregate/queue';
 import {
   type EvaluationMessage,
+  evaluationRecordSchema,
   MAX_EVALUATIONS_PER_BATCH,
   submittedEvaluationSchema,
   toMessage,
@@ -58,6 +60,77 @@ export interface BatchReply {
   rejected: RejectedEvaluationRecord[];
 }
 
+export const batchReplySchema = z.object({
+  batchId: z.uuid(),
+  accepted: z.number().int().min(0),
+  rejected: z.array(
+    rejectedRecordSchema.extend({
+      errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  ),
+});
+
+/** The evaluation ingest routes; the two handlers below serve one each. */
+export const EVALUATION_ROUTES = {
+  ingestBatch: defineRoute({
+    operation: 'evaluations.ingestBatch',
+    method: 'POST',
+    path: '/v1/evaluations:batch',
+    tag: 'evaluation ingest',
+    summary: 'Push up to 500 evaluations (好差评); each is judged on its own and queued.',
+    description:
+      'Rules that need the case (known, completed, in time) run in the consumer: their rejections are read ' +
+      'later from GET /v1/evaluations/rejections.',
+    scope: 'evaluations:write',
+    authentication: 'signature',
+    body: batchEnvelopeSchema,
+    documentedBody: z.object({
+      records: z.array(evaluationRecordSchema).min(1).max(MAX_EVALUATIONS_PER_BATCH),
+    }),
+    idempotent: true,
+    requestExample: {
+      records: [
+        {
+          regionCode: '330000',
+          caseNumber: '330000202611210001',
+          level: 4,
+          channel: 'app',
+          stage: 'completed',
+          evaluator: { type: 'person', idType: 'citizen_id', idNumber: '11010519491231002X' },
+          evaluatedAt: '2026-11-21T10:00:00+08:00',
+        },
+      ],
+    },
+    responses: {
+      202: {
+        description: 'The batch was judged: accepted records are queued, rejected ones listed.',
+        schema: batchReplySchema,
+      },
+    },
+  }),
+  submit: defineRoute({
+    operation: 'evaluations.submit',
+    method: 'POST',
+    path: '/v1/evaluations',
+    tag: 'evaluation ingest',
+    summary: "A citizen's own evaluation through an app, on the person's access token (public cloud).",
+    description: "The evaluator is the token's subject; the person's token is checked before the record.",
+    scope: 'evaluations:submit',
+    authentication: 'signature+bearer',
+    body: z.record(z.string(), z.unknown()),
+    documentedBody: submittedEvaluationSchema,
+    responses: {
+      202: {
+        description: 'The evaluation is queued.',
+        schema: z.object({ evaluationId: z.string() }),
+      },
+    },
+    problems: [
+      { status: 503, slug: 'enqueue-failed', when: 'The evaluation could not be queued; send it again.' },
+    ],
+  }),
+};
+
 const pseudonymiseWith =
   (key: Uint8Array): PseudonymiseEvaluator =>
   ({ type, idType, idNumber }) => {
@@ -71,10 +144,7 @@ const unavailable = (slug: string, detail: string) =>
 export function createEvaluationApi(deps: EvaluationApiDependencies) {
   const ingestBatch = httpHandler(
     {
-      operation: 'evaluations.ingestBatch',
-      scope: 'evaluations:write',
-      body: batchEnvelopeSchema,
-      idempotent: true,
+      contract: EVALUATION_ROUTES.ingestBatch,
       handle: async ({ body, client, correlationId, metrics }) => {
         const batchId = randomUUID();
         const triage = triageEvaluations(body.records, {
@@ -101,10 +171,9 @@ export function createEvaluationApi(deps: EvaluationApiDependencies) {
 
   const submit = httpHandler(
     {
-      operation: 'evaluations.submit',
-      scope: 'evaluations:submit',
-      // Any JSON object: the person's token is checked before the record, so an anonymous caller learns nothing.
-      body: z.record(z.string(), z.unknown()),
+      // Any JSON object (the contract's body): the person's token is checked before the record, so an anonymous
+      // caller learns nothing.
+      contract: EVALUATION_ROUTES.submit,
       handle: async ({ body, client, correlationId, event, logger }) => {
         const claims = await personOf(event, client, deps.verifyBearer());
         const now = deps.clock();
@@ -154,7 +223,7 @@ const refuseBearer: BearerVerifier = async () => {
 
 export const handler = routedHandler({
   name: 'evaluation batch API',
-  routes: { 'POST /v1/evaluations:batch': 'ingestBatch' },
+  contracts: { ingestBatch: EVALUATION_ROUTES.ingestBatch },
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
     const config = loadConfig(batchEnv);
@@ -171,7 +240,7 @@ export const handler = routedHandler({
 
 export const submitHandler = routedHandler({
   name: 'evaluation submission API',
-  routes: { 'POST /v1/evaluations': 'submit' },
+  contracts: { submit: EVALUATION_ROUTES.submit },
   build: async () => {
     const config = loadConfig(batchEnv);
     const queue = createEvaluationQueue(await sqsClient(), config.EVALUATION_QUEUE_URL);

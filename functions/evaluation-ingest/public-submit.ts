@@ -6,7 +6,7 @@ import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher, type EventPublisher } from '../../shared/events';
 import { logger } from '../../shared/observability';
 import { bearerVerifierFromEnvironment } from '../../shared/user-token';
-import { createEvaluationApi, type EvaluationQueue } from './api';
+import { createEvaluationApi, EVALUATION_ROUTES, type EvaluationQueue } from './api';
 import type { IndexedEvaluation } from './domain/ingest';
 
 /**
@@ -50,7 +50,7 @@ const eventBridgeClient = once(
 
 export const handler = routedHandler({
   name: 'public evaluation submission API',
-  routes: { 'POST /v1/evaluations': 'submit' },
+  contracts: { submit: EVALUATION_ROUTES.submit },
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
     const config = loadConfig(submitEnv);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadConfig, tableName } from '../../shared/config';
+import { defineRoute, pageOf } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { validationFailed } from '../../shared/problem';
@@ -31,6 +32,66 @@ const pageQuery = {
 export const ownEvaluationsQuerySchema = z.object(pageQuery);
 export const rejectionsQuerySchema = z.object({ ...pageQuery, batchId: z.uuid().optional() });
 
+const ownEvaluationSchema = z.object({
+  evaluationId: z.string(),
+  reviewId: z.string().optional().describe('Present for a review: a later opinion, kept but never counted.'),
+  isReview: z.boolean(),
+  caseId: z.string(),
+  regionCode: z.string(),
+  departmentCode: z.string(),
+  itemCode: z.string(),
+  level: z.number().int(),
+  levelName: z.string().describe('非常满意 … 非常不满意'),
+  channel: z.string(),
+  stage: z.string(),
+  dimensions: z.partialRecord(z.string(), z.number()).optional().describe('Dimension scores 1–5 by name.'),
+  comment: z.string().optional(),
+  evaluatedAt: z.string(),
+  acceptedAt: z.string(),
+  evaluator: z.object({ type: z.string(), maskedId: z.string().optional() }),
+});
+
+const rejectionSchema = z.object({
+  evaluationId: z.string(),
+  submissionId: z.string(),
+  batchId: z.string(),
+  batchIndex: z.number().int().optional(),
+  caseId: z.string(),
+  level: z.number().int(),
+  channel: z.string(),
+  stage: z.string(),
+  evaluatedAt: z.string(),
+  receivedAt: z.string(),
+  rejectedAt: z.string(),
+  reason: z.string().describe('case_unknown, case_not_completed, too_late'),
+});
+
+/** The query routes; `handler` below serves exactly these. */
+export const EVALUATION_QUERY_ROUTES = {
+  ownEvaluations: defineRoute({
+    operation: 'evaluations.listOwn',
+    method: 'GET',
+    path: '/v1/me/evaluations',
+    tag: 'user space',
+    summary: "The signed-in person's own evaluations, newest first.",
+    scope: 'me:read',
+    authentication: 'signature+bearer',
+    query: ownEvaluationsQuerySchema,
+    responses: { 200: { description: 'A page of evaluations.', schema: pageOf(ownEvaluationSchema) } },
+  }),
+  rejections: defineRoute({
+    operation: 'evaluations.listRejections',
+    method: 'GET',
+    path: '/v1/evaluations/rejections',
+    tag: 'evaluation ingest',
+    summary: "The calling platform's evaluations rejected after their batch's 202 (e.g. case_unknown).",
+    scope: 'evaluations:write',
+    authentication: 'signature',
+    query: rejectionsQuerySchema,
+    responses: { 200: { description: 'A page of rejections.', schema: pageOf(rejectionSchema) } },
+  }),
+};
+
 /** A cursor of another listing is the caller's mistake, answered like any other bad query parameter. */
 async function withCursorCheck<T>(list: () => Promise<T>): Promise<T> {
   try {
@@ -46,9 +107,7 @@ async function withCursorCheck<T>(list: () => Promise<T>): Promise<T> {
 export function createEvaluationQueryApi(deps: EvaluationQueryDependencies) {
   const ownEvaluations = httpHandler(
     {
-      operation: 'evaluations.listOwn',
-      scope: 'me:read',
-      query: ownEvaluationsQuerySchema,
+      contract: EVALUATION_QUERY_ROUTES.ownEvaluations,
       handle: async ({ query, client, event }) => {
         const person = await personOf(event, client, deps.verifyBearer());
         const page = await withCursorCheck(() => deps.store().listByEvaluator(person.sub, query));
@@ -63,9 +122,7 @@ export function createEvaluationQueryApi(deps: EvaluationQueryDependencies) {
 
   const rejections = httpHandler(
     {
-      operation: 'evaluations.listRejections',
-      scope: 'evaluations:write',
-      query: rejectionsQuerySchema,
+      contract: EVALUATION_QUERY_ROUTES.rejections,
       handle: async ({ query, client }) => {
         // A platform reads only what it pushed: the partition is its own client id.
         const page = await withCursorCheck(() => deps.store().listRejections(client.clientId, query));
@@ -87,10 +144,7 @@ const queryEnv = z.object({ EVALUATIONS_TABLE: tableName });
 
 export const handler = routedHandler({
   name: 'evaluation query API',
-  routes: {
-    'GET /v1/me/evaluations': 'ownEvaluations',
-    'GET /v1/evaluations/rejections': 'rejections',
-  },
+  contracts: EVALUATION_QUERY_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
     const aws = await import('../../shared/aws');

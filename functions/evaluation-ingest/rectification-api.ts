@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { evaluationIdField, rectificationStatusField } from '../../events/rectification-transitioned.v1';
 import type { AuthenticatedClient } from '../../shared/client-registry';
 import { loadConfig, requiredString } from '../../shared/config';
+import { defineRoute, pageOf } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { conflict, forbidden, notFound, validationFailed } from '../../shared/problem';
@@ -48,6 +49,73 @@ export const listQuerySchema = z.object({
   cursor: z.string().min(1).max(2048).optional(),
 });
 
+const ticketViewSchema = z.object({
+  evaluationId: z.string(),
+  caseId: z.string(),
+  regionCode: z.string(),
+  departmentCode: z.string(),
+  itemCode: z.string(),
+  level: z.number().int(),
+  status: rectificationStatusField,
+  openedAt: z.string(),
+  deadlines: z.unknown().describe('Each started stage (verify, rectify, revisit) with its due day.'),
+  overdue: z.unknown().describe('Which stages missed their deadline.'),
+  appealedFrom: z.enum(['open', 'verified']).optional(),
+  revisit: z.unknown().optional(),
+  dismissal: z.unknown().optional(),
+  transitions: z.array(z.unknown()).describe('Every transition: from, to, by, at (notes are never shown).'),
+  version: z.number().int(),
+});
+
+/** The rectification routes; `handler` below serves exactly these. */
+export const RECTIFICATION_ROUTES = {
+  transition: defineRoute({
+    operation: 'rectifications.transition',
+    method: 'POST',
+    path: '/v1/rectifications/{evaluationId}/transitions',
+    tag: 'evaluation ingest',
+    summary:
+      "Move a bad review's rectification ticket (差评整改) on: verified, rectified, revisited, appealed, dismissed.",
+    scope: 'evaluations:write',
+    authentication: 'signature',
+    params: evaluationPathSchema,
+    body: transitionRequestSchema,
+    idempotent: true,
+    responses: { 200: { description: 'The ticket after the transition.', schema: ticketViewSchema } },
+    problems: [
+      {
+        status: 404,
+        slug: 'rectification-not-found',
+        when: "This platform has no ticket for the evaluation (another platform's ticket looks missing too).",
+      },
+      {
+        status: 409,
+        slug: 'rectification-transition-not-allowed',
+        when: "The ticket's status does not allow this transition.",
+      },
+      { status: 409, slug: 'rectification-changed', when: 'The ticket changed meanwhile; read it again.' },
+    ],
+  }),
+  list: defineRoute({
+    operation: 'rectifications.list',
+    method: 'GET',
+    path: '/v1/rectifications',
+    tag: 'evaluation ingest',
+    summary: "Rectification tickets of the caller's province (a ministry: the nation), filtered.",
+    scope: 'cases:read',
+    authentication: 'signature',
+    query: listQuerySchema,
+    responses: { 200: { description: 'A page of tickets.', schema: pageOf(ticketViewSchema) } },
+    problems: [
+      {
+        status: 403,
+        slug: 'rectification-out-of-scope',
+        when: "A region client asked for another province's tickets.",
+      },
+    ],
+  }),
+};
+
 const ALL_PROVINCES = PROVINCES.map((province) => province.code);
 
 /** The province partitions a client may list: a region client its own province, a ministry the nation. */
@@ -65,11 +133,7 @@ function provincesFor(client: AuthenticatedClient, region: string | undefined): 
 export function createRectificationApi(deps: RectificationApiDependencies) {
   const transition = httpHandler(
     {
-      operation: 'rectifications.transition',
-      scope: 'evaluations:write',
-      path: evaluationPathSchema,
-      body: transitionRequestSchema,
-      idempotent: true,
+      contract: RECTIFICATION_ROUTES.transition,
       handle: async ({ path, body, client, correlationId, logger, metrics }) => {
         const store = deps.store();
         const ticket = await store.get(path.evaluationId);
@@ -125,9 +189,7 @@ export function createRectificationApi(deps: RectificationApiDependencies) {
 
   const list = httpHandler(
     {
-      operation: 'rectifications.list',
-      scope: 'cases:read',
-      query: listQuerySchema,
+      contract: RECTIFICATION_ROUTES.list,
       handle: async ({ query, client }) => {
         const provinces = provincesFor(client, query.region);
         // A city or county platform sees its own division only, not its whole province's partition.
@@ -155,10 +217,7 @@ const apiEnv = z.object({ EVENT_BUS_NAME: requiredString });
 
 export const handler = routedHandler({
   name: 'rectification API',
-  routes: {
-    'POST /v1/rectifications/{evaluationId}/transitions': 'transition',
-    'GET /v1/rectifications': 'list',
-  },
+  contracts: RECTIFICATION_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
     const aws = await import('../../shared/aws');

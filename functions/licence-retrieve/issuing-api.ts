@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AuthenticatedClient } from '../../shared/client-registry';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
+import { defineRoute } from '../../shared/contract';
 import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher, type PublishEntry } from '../../shared/events';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
@@ -53,6 +54,74 @@ const revocationBodySchema = z.strictObject({
 });
 
 const licencePathSchema = z.object({ licenceId: licenceIdSchema });
+
+const UNAVAILABLE = {
+  status: 503,
+  slug: 'event-publish-failed',
+  when: 'Stored but not yet announced: send the same request again.',
+} as const;
+const AUTHORITY_MISMATCH = {
+  status: 403,
+  slug: 'issuing-authority-mismatch',
+  when: "The identifier's issuing-authority code is not this issuer's credit code.",
+} as const;
+
+/** The issuing routes; `handler` below serves exactly these. */
+export const ISSUING_ROUTES = {
+  issue: defineRoute({
+    operation: 'licences.issue',
+    method: 'POST',
+    path: '/v1/licences',
+    tag: 'licence retrieval',
+    summary: 'Register a licence of this issuer; answers a presigned PUT for its file (OFD or PDF).',
+    scope: 'licences:issue',
+    authentication: 'signature',
+    body: issueRequestSchema,
+    idempotent: true,
+    responses: {
+      201: {
+        description: 'Registered (or already registered with the same content).',
+        headers: { Location: "The licence's URL." },
+        schema: z.object({
+          licenceId: z.string(),
+          status: z.enum(['valid', 'not_yet_valid', 'revoked', 'expired']),
+          fileState: z.string().describe('awaiting_upload, recorded, rejected'),
+          qrPayload: z.string(),
+          upload: z.unknown().optional().describe('The presigned PUT: url, method, headers, expiry.'),
+        }),
+      },
+    },
+    problems: [
+      AUTHORITY_MISMATCH,
+      { status: 409, slug: 'licence-exists', when: 'Another licence with this identifier is registered.' },
+      UNAVAILABLE,
+    ],
+  }),
+  revoke: defineRoute({
+    operation: 'licences.revoke',
+    method: 'POST',
+    path: '/v1/licences/{licenceId}/revocation',
+    tag: 'licence retrieval',
+    summary: 'Revoke a licence of this issuer; announced as LicenceRevoked.',
+    scope: 'licences:issue',
+    authentication: 'signature',
+    params: licencePathSchema,
+    body: revocationBodySchema,
+    idempotent: true,
+    requestExample: { reason: '证照信息有误，已重新核发' },
+    responses: {
+      200: {
+        description: 'Revoked (a repeated revocation keeps the first).',
+        schema: z.object({ licenceId: z.string(), status: z.literal('revoked'), revokedAt: z.string() }),
+      },
+    },
+    problems: [
+      AUTHORITY_MISMATCH,
+      { status: 404, slug: 'licence-not-found', when: 'No such licence.' },
+      UNAVAILABLE,
+    ],
+  }),
+};
 
 export const parsedLicenceId = (value: string): LicenceId => {
   const result = validateLicenceId(value);
@@ -106,10 +175,7 @@ export function createIssuingApi(deps: IssuingApiDependencies) {
 
   const issue = httpHandler(
     {
-      operation: 'licences.issue',
-      scope: 'licences:issue',
-      body: issueRequestSchema,
-      idempotent: true,
+      contract: ISSUING_ROUTES.issue,
       handle: async ({ body, client, correlationId, logger, metrics }) => {
         const id = parsedLicenceId(body.licenceId);
         assertOwnAuthority(client, id);
@@ -173,11 +239,7 @@ export function createIssuingApi(deps: IssuingApiDependencies) {
 
   const revoke = httpHandler(
     {
-      operation: 'licences.revoke',
-      scope: 'licences:issue',
-      path: licencePathSchema,
-      body: revocationBodySchema,
-      idempotent: true,
+      contract: ISSUING_ROUTES.revoke,
       handle: async ({ path, body, client, correlationId, logger, metrics }) => {
         const id = parsedLicenceId(path.licenceId);
         assertOwnAuthority(client, id);
@@ -211,7 +273,11 @@ export function createIssuingApi(deps: IssuingApiDependencies) {
         logger.info('licence revoked', { licenceId: licence.licenceId, repeated: outcome === 'already' });
         return {
           status: 200,
-          body: { licenceId: licence.licenceId, status: 'revoked', revokedAt: licence.revocation.at },
+          body: {
+            licenceId: licence.licenceId,
+            status: 'revoked' as const,
+            revokedAt: licence.revocation.at,
+          },
         };
       },
     },
@@ -249,7 +315,7 @@ const issuingEnv = licenceSettingsEnv.extend({
 
 export const handler = routedHandler({
   name: 'licence issuing API',
-  routes: { 'POST /v1/licences': 'issue', 'POST /v1/licences/{licenceId}/revocation': 'revoke' },
+  contracts: ISSUING_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
     const aws = await import('../../shared/aws');

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { loadConfig, tableName } from '../../shared/config';
+import { defineRoute, pageOf } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { validationFailed } from '../../shared/problem';
 import { type BearerVerifier, bearerVerifierFromEnvironment, personOf } from '../../shared/user-token';
 import { toLicenceSummary } from './domain/licence';
 import { toUseView } from './domain/uses';
+import { licenceSummarySchema } from './retrieval-api';
 import { createLicenceStore, type LicenceStore, ListCursorError } from './store';
 
 /**
@@ -29,6 +31,44 @@ export const pageQuerySchema = z.object({
   cursor: z.string().min(1).max(2048).optional(),
 });
 
+const licenceUseSchema = z.object({
+  useId: z.string(),
+  licenceId: z.string(),
+  licenceName: z.string(),
+  operation: z.string().describe('list, fetch, download_url'),
+  clientId: z.string(),
+  clientName: z.string().optional(),
+  authorisation: z.unknown().describe("What authorised the use: the holder's token or a case."),
+  reason: z.string().optional(),
+  accessedAt: z.string(),
+});
+
+/** The holder routes (user space); `handler` below serves exactly these. */
+export const HOLDER_ROUTES = {
+  ownLicences: defineRoute({
+    operation: 'licences.listOwn',
+    method: 'GET',
+    path: '/v1/me/licences',
+    tag: 'user space',
+    summary: "The signed-in person's own licences.",
+    scope: 'me:read',
+    authentication: 'signature+bearer',
+    query: pageQuerySchema,
+    responses: { 200: { description: 'A page of licence summaries.', schema: pageOf(licenceSummarySchema) } },
+  }),
+  ownUses: defineRoute({
+    operation: 'licences.listOwnUses',
+    method: 'GET',
+    path: '/v1/me/licence-uses',
+    tag: 'user space',
+    summary: "Who used the signed-in person's licences, when and why (用证记录).",
+    scope: 'me:read',
+    authentication: 'signature+bearer',
+    query: pageQuerySchema,
+    responses: { 200: { description: 'A page of uses.', schema: pageOf(licenceUseSchema) } },
+  }),
+};
+
 async function withCursorCheck<T>(list: () => Promise<T>): Promise<T> {
   try {
     return await list();
@@ -43,9 +83,7 @@ async function withCursorCheck<T>(list: () => Promise<T>): Promise<T> {
 export function createHolderApi(deps: HolderApiDependencies) {
   const ownLicences = httpHandler(
     {
-      operation: 'licences.listOwn',
-      scope: 'me:read',
-      query: pageQuerySchema,
+      contract: HOLDER_ROUTES.ownLicences,
       handle: async ({ query, client, event }) => {
         const person = await personOf(event, client, deps.verifyBearer());
         const page = await withCursorCheck(() => deps.store().listByHolder(person.sub, query));
@@ -64,9 +102,7 @@ export function createHolderApi(deps: HolderApiDependencies) {
 
   const ownUses = httpHandler(
     {
-      operation: 'licences.listOwnUses',
-      scope: 'me:read',
-      query: pageQuerySchema,
+      contract: HOLDER_ROUTES.ownUses,
       handle: async ({ query, client, event }) => {
         const person = await personOf(event, client, deps.verifyBearer());
         const page = await withCursorCheck(() => deps.store().listUses(person.sub, query));
@@ -88,7 +124,7 @@ const holderEnv = z.object({ LICENCES_TABLE: tableName });
 
 export const handler = routedHandler({
   name: 'licence holder API',
-  routes: { 'GET /v1/me/licences': 'ownLicences', 'GET /v1/me/licence-uses': 'ownUses' },
+  contracts: HOLDER_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
     const aws = await import('../../shared/aws');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { caseIdField } from '../../events/fields';
 import { type AuthenticatedClient, loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
+import { defineRoute, pageOf } from '../../shared/contract';
 import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher, type PublishEntry } from '../../shared/events';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
@@ -102,6 +103,112 @@ export const verificationBodySchema = z
     (body) => (body.digest === undefined) !== (body.content === undefined),
     'Send either digest or content.',
   );
+
+export const licenceSummarySchema = z.object({
+  licenceId: z.string(),
+  name: z.string(),
+  typeCode: z.string(),
+  typeName: z.string(),
+  licenceNumber: z.string(),
+  status: z.enum(['valid', 'not_yet_valid', 'revoked', 'expired']),
+  holder: z.unknown().describe('The holder, masked: type, ID type, masked ID and name.'),
+  issuer: z.object({ authorityCode: z.string(), authorityName: z.string(), jurisdictionCode: z.string() }),
+  issuedOn: z.string(),
+  validFrom: z.string(),
+  validTo: z.string().optional(),
+  revokedAt: z.string().optional(),
+  qrPayload: z.string(),
+});
+
+const licenceViewSchema = licenceSummarySchema.extend({
+  surface: z.unknown().describe('Surface data (照面信息) as registered.'),
+  file: z.unknown().describe('Media type, state and, once recorded, size and digests.'),
+  download: z.object({ url: z.string(), expiresAt: z.string() }).optional(),
+});
+
+const USE_PROBLEMS = [
+  { status: 403, slug: 'use-reason-missing', when: 'No reason for use (用证事由) was stated.' },
+  {
+    status: 403,
+    slug: 'licence-use-refused',
+    when: "Neither the holder's token nor a case of the caller's authorises this use.",
+  },
+  {
+    status: 503,
+    slug: 'licence-audit-unavailable',
+    when: 'The use could not be recorded, so nothing is disclosed.',
+  },
+] as const;
+
+/** The retrieval routes; `handler` below serves exactly these. */
+export const RETRIEVAL_ROUTES = {
+  list: defineRoute({
+    operation: 'licences.list',
+    method: 'GET',
+    path: '/v1/licences',
+    tag: 'licence retrieval',
+    summary: "A holder's licences (电子证照), authorised by the holder's token or a case, audited as a use.",
+    scope: 'licences:read',
+    authentication: 'signature+optional-bearer',
+    query: listQuerySchema,
+    responses: { 200: { description: 'A page of licence summaries.', schema: pageOf(licenceSummarySchema) } },
+    problems: USE_PROBLEMS,
+  }),
+  get: defineRoute({
+    operation: 'licences.get',
+    method: 'GET',
+    path: '/v1/licences/{licenceId}',
+    tag: 'licence retrieval',
+    summary: 'A licence with its surface data and a presigned download URL (≤ 300 s), audited as a use.',
+    scope: 'licences:read',
+    authentication: 'signature+optional-bearer',
+    params: licencePathSchema,
+    query: fetchQuerySchema,
+    responses: { 200: { description: 'The licence.', schema: licenceViewSchema } },
+    problems: [...USE_PROBLEMS, { status: 404, slug: 'licence-not-found', when: 'No such licence.' }],
+  }),
+  byQr: defineRoute({
+    operation: 'licences.getByQr',
+    method: 'GET',
+    path: '/v1/licences:by-qr',
+    tag: 'licence retrieval',
+    summary: 'A licence by the payload of its QR code, as GET /v1/licences/{licenceId}.',
+    scope: 'licences:read',
+    authentication: 'signature+optional-bearer',
+    query: qrQuerySchema,
+    responses: { 200: { description: 'The licence.', schema: licenceViewSchema } },
+    problems: [...USE_PROBLEMS, { status: 404, slug: 'licence-not-found', when: 'No such licence.' }],
+  }),
+  verification: defineRoute({
+    operation: 'licences.verify',
+    method: 'POST',
+    path: '/v1/licences/{licenceId}/verification',
+    tag: 'licence retrieval',
+    summary: 'Verify a licence file (证照核验) by digest or content: authentic, tampered, revoked, expired.',
+    scope: 'licences:read',
+    authentication: 'signature',
+    params: licencePathSchema,
+    body: verificationBodySchema,
+    idempotent: true,
+    requestExample: {
+      digest: {
+        algorithm: 'sha256',
+        value: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      },
+    },
+    responses: {
+      200: {
+        description: 'The verdict.',
+        schema: z.object({
+          licenceId: z.string(),
+          result: z.string().describe('authentic, tampered, revoked, expired, not_found'),
+          algorithm: z.enum(['sha256', 'sm3']),
+          checkedAt: z.string(),
+        }),
+      },
+    },
+  }),
+};
 
 /** The holder's identifier as an ID type, checked before anything else; messages never repeat the value. */
 function holderIdentity(
@@ -207,7 +314,7 @@ export function createRetrievalApi(deps: RetrievalApiDependencies) {
     });
     const download = downloadable ? await presignDownload(licence, now) : undefined;
     return {
-      status: 200,
+      status: 200 as const,
       body: toLicenceView(licence, now, download && { url: download.url, expiresAt: download.expiresAt }),
     };
   }
@@ -228,9 +335,7 @@ export function createRetrievalApi(deps: RetrievalApiDependencies) {
 
   const list = httpHandler(
     {
-      operation: 'licences.list',
-      scope: 'licences:read',
-      query: listQuerySchema,
+      contract: RETRIEVAL_ROUTES.list,
       handle: async ({ query, client, event, correlationId, metrics }) => {
         const identity = holderIdentity(query.holder, query.holderIdType);
         const { authorisation, reason } = await authorisationOf(event, client, query);
@@ -270,10 +375,7 @@ export function createRetrievalApi(deps: RetrievalApiDependencies) {
 
   const get = httpHandler(
     {
-      operation: 'licences.get',
-      scope: 'licences:read',
-      path: licencePathSchema,
-      query: fetchQuerySchema,
+      contract: RETRIEVAL_ROUTES.get,
       handle: async ({ path, query, client, event, correlationId, metrics }) => {
         const result = await fetchOne({ licenceId: path.licenceId, event, client, query, correlationId });
         metrics.addMetric('LicenceFetches', MetricUnit.Count, 1);
@@ -285,9 +387,7 @@ export function createRetrievalApi(deps: RetrievalApiDependencies) {
 
   const byQr = httpHandler(
     {
-      operation: 'licences.getByQr',
-      scope: 'licences:read',
-      query: qrQuerySchema,
+      contract: RETRIEVAL_ROUTES.byQr,
       handle: async ({ query, client, event, correlationId, metrics }) => {
         const parsed = parseQrPayload(query.payload);
         if (!parsed.ok) throw validationFailed([{ path: '/query/payload', message: parsed.reason }]);
@@ -301,11 +401,7 @@ export function createRetrievalApi(deps: RetrievalApiDependencies) {
 
   const verification = httpHandler(
     {
-      operation: 'licences.verify',
-      scope: 'licences:read',
-      path: licencePathSchema,
-      body: verificationBodySchema,
-      idempotent: true,
+      contract: RETRIEVAL_ROUTES.verification,
       maxBodyBytes: 1_500_000,
       handle: async ({ path, body, logger, metrics }) => {
         const id = parsedLicenceId(path.licenceId);
@@ -359,12 +455,7 @@ const retrievalEnv = licenceSettingsEnv.extend({
 
 export const handler = routedHandler({
   name: 'licence retrieval API',
-  routes: {
-    'GET /v1/licences': 'list',
-    'GET /v1/licences/{licenceId}': 'get',
-    'GET /v1/licences:by-qr': 'byQr',
-    'POST /v1/licences/{licenceId}/verification': 'verification',
-  },
+  contracts: RETRIEVAL_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
     const aws = await import('../../shared/aws');

@@ -2,7 +2,12 @@ import { ITEMS_LOAD_HELP, ITEMS_SEED_HELP, itemsLoad, itemsSeed } from './comman
 import { REDRIVE_HELP, redrive } from './commands/redrive';
 import { LOAD_HELP, registryLoad, registrySeed, SEED_HELP } from './commands/registry';
 import { ROLLUP_HELP, rollupCommand } from './commands/rollup';
+import { SEED_TRAFFIC_HELP, seedCommand } from './commands/seed';
+import { SEND_HELP, sendCommand } from './commands/send';
+import { SIGN_HELP, signCommand } from './commands/sign';
 import { SIGN_IN_HELP, signIn } from './commands/sign-in';
+import { STATUS_HELP, statusCommand } from './commands/status';
+import { TAIL_EVENTS_HELP, tailEvents } from './commands/tail-events';
 import { CliError, UsageError } from './errors';
 
 /**
@@ -26,6 +31,43 @@ interface Command {
 }
 
 const COMMANDS: readonly Command[] = [
+  {
+    words: ['seed'],
+    summary:
+      'synthetic catalogue, cases and evaluations for all 32 regions, through the API, with progress bars',
+    help: SEED_TRAFFIC_HELP,
+    run: seedCommand,
+  },
+  {
+    words: ['send', 'cases'],
+    summary: 'send case status records from a CSV or JSON file (POST /v1/cases:batch)',
+    help: SEND_HELP,
+    run: (args, io) => sendCommand(['cases', ...args], io),
+  },
+  {
+    words: ['send', 'evaluations'],
+    summary: 'send evaluations from a CSV or JSON file (POST /v1/evaluations:batch)',
+    help: SEND_HELP,
+    run: (args, io) => sendCommand(['evaluations', ...args], io),
+  },
+  {
+    words: ['sign'],
+    summary: 'print the signature headers of one request, and a curl command that sends it',
+    help: SIGN_HELP,
+    run: signCommand,
+  },
+  {
+    words: ['tail', 'events'],
+    summary: "print (and with -f follow) the events on the local hub's bus",
+    help: TAIL_EVENTS_HELP,
+    run: tailEvents,
+  },
+  {
+    words: ['status'],
+    summary: 'health, queue and DLQ depths, and the last rollup of the local hub',
+    help: STATUS_HELP,
+    run: statusCommand,
+  },
   {
     words: ['registry', 'load'],
     summary: 'load a CSV extract of the population / legal-person registry (HMACs only)',

@@ -25,6 +25,7 @@ import {
   methodArnOf,
   proxyResultToResponse,
 } from './apigw-event';
+import { DASHBOARD_PATH, type DashboardSource, dashboardResponse } from './dashboard-site';
 import { listenOnLoopback } from './engines/ports';
 import type { AuthorizerModel, FunctionHost, HubModel, RouteModel, UsagePlanModel } from './model';
 import { RateLimiter } from './rate-limit';
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   enforceUsagePlans?: boolean;
   /** Milliseconds since the epoch; tests move it to expire cached authorizations and refill buckets. */
   clock?: () => number;
+  /** Where `/dashboard` reads the published assessment snapshots; without it the page has no data. */
+  dashboard?: DashboardSource;
 }
 
 export interface GatewayState {
@@ -131,6 +134,11 @@ export async function respond(
   const answer = (response: HttpResponse) => withCorrelationId(response, correlationId);
 
   if (path === '/health') return answer(healthResponse(method, options.isReady()));
+  // The hub's own documents, served beside the API as the cloud publishes them (not routes of either API).
+  if (path === OPENAPI_PATH) return answer(await openApiResponse(method));
+  if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) {
+    return answer(await dashboardResponse(method, path, options.dashboard));
+  }
 
   const match = matchRoute(options.model.routes, method, path);
   if (match.kind === 'not-found') {
@@ -236,6 +244,31 @@ function correlationIdOf(req: IncomingMessage): string {
   const sent = req.headers[CORRELATION_HEADER.toLowerCase()];
   const value = Array.isArray(sent) ? sent[0] : sent;
   return value && value.length > 0 ? value : randomUUID();
+}
+
+export const OPENAPI_PATH = '/openapi.json';
+let openApiBody: Promise<Buffer> | undefined;
+
+/** The OpenAPI document generated from the route contracts, built on the first request (it imports every API). */
+async function openApiResponse(method: string): Promise<HttpResponse> {
+  if (method !== 'GET' && method !== 'HEAD') {
+    const response = problem(
+      405,
+      'method-not-allowed',
+      'Method Not Allowed',
+      `${OPENAPI_PATH} accepts GET only.`,
+    );
+    response.headers.Allow = ['GET'];
+    return response;
+  }
+  openApiBody ??= import('../openapi/document').then(({ renderOpenApi }) =>
+    Buffer.from(renderOpenApi(), 'utf8'),
+  );
+  return {
+    statusCode: 200,
+    headers: { 'Content-Type': ['application/json; charset=utf-8'] },
+    body: method === 'HEAD' ? Buffer.alloc(0) : await openApiBody,
+  };
 }
 
 function healthResponse(method: string, ready: boolean): HttpResponse {

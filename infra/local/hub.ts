@@ -7,9 +7,11 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ensureLocalSigningKey } from '../../functions/auth-verify/signing-key';
 /** Auth verification's public route with the token keys (infra/constructs/auth-verification.ts). */
 import { JWKS_PATH } from '../constructs/user-tokens';
+import { type DashboardSource, s3DashboardSource } from './dashboard-site';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { freePort } from './engines/ports';
 import { LOCAL_S3_CREDENTIALS, startS3 } from './engines/s3';
@@ -252,6 +254,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
       port: gatewayPort,
       isReady: () => ready,
       log: logEntry,
+      ...dashboardOf(model, clients.s3),
       ...(options.enforceUsagePlans === undefined ? {} : { enforceUsagePlans: options.enforceUsagePlans }),
     });
     // The gateway stops first so that no request arrives while the rest goes down.
@@ -298,4 +301,11 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     await stopAll();
     throw error;
   }
+}
+
+/** `/dashboard` reads the assessments bucket the private stack names (AssessmentsBucketName), when it has one. */
+function dashboardOf(model: HubModel, s3: S3Client): { dashboard?: DashboardSource } {
+  const outputs = Object.entries(model.outputs).find(([stack]) => stack.endsWith('-private'))?.[1];
+  const bucket = outputs?.AssessmentsBucketName;
+  return bucket ? { dashboard: s3DashboardSource(s3, bucket) } : {};
 }

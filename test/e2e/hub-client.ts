@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signRequest } from '../../shared/signing';
+import { createHubClient } from '../../shared/client';
 
 interface DevClient {
   clientId: string;
@@ -12,23 +12,32 @@ const registry = JSON.parse(
   readFileSync(join(import.meta.dirname, '../../infra/local/clients.dev.json'), 'utf8'),
 ) as { clients: DevClient[] };
 
-/** A signed HTTP client for one of the development clients, as a connected platform would call the hub. */
-export function hubClient(port: number, clientId: string) {
+/** The typed client (shared/client) for one of the development clients, pointed at a local hub. */
+export function typedHubClient(port: number, clientId: string, retry?: { attempts: number }) {
   const client = registry.clients.find((c) => c.clientId === clientId);
   if (!client) throw new Error(`no dev client ${clientId}`);
-  const call = (method: string, path: string, body?: unknown) => {
-    const raw = body === undefined ? '' : JSON.stringify(body);
-    const headers = signRequest({
+  return createHubClient({
+    baseUrl: `http://127.0.0.1:${port}`,
+    accessKeyId: client.accessKeyId,
+    secret: client.secret,
+    ...(retry ? { retry } : {}),
+  });
+}
+
+/**
+ * A signed HTTP client for one of the development clients, as a connected platform would call the hub: a thin
+ * wrapper over the typed client's `send`. It never retries, so tests see every answer the hub gives (a 429 or
+ * 503 included). A path may carry its query (`/v1/stats?from=…`): it is signed as the query it is.
+ */
+export function hubClient(port: number, clientId: string) {
+  const typed = typedHubClient(port, clientId, { attempts: 1 });
+  const call = (method: string, pathAndQuery: string, body?: unknown) => {
+    const [path = '/', query] = pathAndQuery.split('?', 2);
+    return typed.send({
       method,
       path,
-      body: raw,
-      accessKeyId: client.accessKeyId,
-      secret: client.secret,
-    });
-    return fetch(`http://127.0.0.1:${port}${path}`, {
-      method,
-      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: raw }),
+      ...(query ? { query: Object.fromEntries(new URLSearchParams(query)) } : {}),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   };
   return {

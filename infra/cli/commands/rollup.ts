@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -24,6 +25,7 @@ import { localStateDir, parseCommandLine, wholeNumber } from '../command-kit';
 import { CliError, UsageError } from '../errors';
 import { progressBar } from '../progress';
 import { privateStackName } from '../target';
+import { SEEDED_FILE } from './seed';
 
 /**
  * `rollup --from --to`: backfill of the scheduled aggregation (functions/case-aggregate/rollup.ts) — every day
@@ -37,7 +39,7 @@ export const ASSESSMENTS_BUCKET_OUTPUT = 'AssessmentsBucketName';
 export const EVENT_BUS_OUTPUT = 'EventBusName';
 const DEFAULT_SHARDS = 8;
 
-export const ROLLUP_HELP = `Usage: npm run hub -- rollup --from YYYY-MM-DD --to YYYY-MM-DD [options]
+export const ROLLUP_HELP = `Usage: npm run hub -- rollup [--from YYYY-MM-DD --to YYYY-MM-DD] [options]
 
 Rolls the case statistics of every day from --from to --to (both included, Asia/Shanghai days) into
 day assessments, then re-rolls each month the range touches from its day rollups; writes each
@@ -47,6 +49,7 @@ Reads statistics buckets only (32 provinces × shards Queries per day), never th
 Options:
   --from DAY         first day, yyyy-mm-dd
   --to DAY           last day, yyyy-mm-dd (at most 3660 days after --from)
+                     Without both: the days the last \`seed\` covered, else yesterday (Asia/Shanghai)
   --shards N         STATS_SHARDS of the hub (default ${DEFAULT_SHARDS}); must match the hub's, or buckets are missed
   --skip-events      write rollups and snapshots, publish no AssessmentPublished (e.g. history)
   -h, --help         this help
@@ -149,7 +152,8 @@ export async function rollupCommand(args: string[], io: CliIo): Promise<number> 
     io.stdout.write(`${ROLLUP_HELP}\n`);
     return 0;
   }
-  const { from, to } = values;
+  const { from, to } =
+    values.from === undefined && values.to === undefined ? defaultRange(values, io) : values;
   if (from === undefined || to === undefined) throw new UsageError('rollup needs --from and --to.');
   if (!isCalendarDay(from) || !isCalendarDay(to))
     throw new UsageError('--from and --to are days written yyyy-mm-dd.');
@@ -200,6 +204,21 @@ export async function rollupCommand(args: string[], io: CliIo): Promise<number> 
   }
   printReport(io, reports, target, skipEvents);
   return 0;
+}
+
+/**
+ * Without --from and --to: the days the last `seed` covered (<state-dir>/seeded.json), else yesterday — what the
+ * 01:00 schedule rolls.
+ */
+function defaultRange(values: Values, io: CliIo): { from: string; to: string } {
+  const seeded = join(localStateDir(values, io), SEEDED_FILE);
+  if (values.table === undefined && existsSync(seeded)) {
+    const { from, to } = JSON.parse(readFileSync(seeded, 'utf8')) as { from: string; to: string };
+    io.stderr.write(`Rolling up the seeded days ${from} to ${to} (${seeded}).\n`);
+    return { from, to };
+  }
+  const yesterday = new Date(Date.now() + 8 * 3_600_000 - 86_400_000).toISOString().slice(0, 10);
+  return { from: yesterday, to: yesterday };
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
