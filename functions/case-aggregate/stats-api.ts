@@ -7,8 +7,8 @@ import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { creditCodeSchema, implementationCodeSchema } from '../../shared/identifiers';
 import type { HubLogger } from '../../shared/observability';
-import { forbidden, notFound } from '../../shared/problem';
-import { provinceOf, regionCodeSchema } from '../../shared/regions';
+import { forbidden, notFound, unprocessable } from '../../shared/problem';
+import { PROVINCES, provinceOf, regionCodeSchema } from '../../shared/regions';
 import { EVALUATION_COUNTERS } from './domain/evaluation-counts';
 import { mayAccessRegion } from './domain/ingest';
 import { dayCount, daysBetween, daysOfMonth, monthOf, parsePeriod, splitIntoMonths } from './domain/periods';
@@ -149,6 +149,11 @@ const STATS_PROBLEMS = [
     slug: 'stats-out-of-scope',
     when: "A region client asked for another province's figures, or the client is neither region nor ministry.",
   },
+  {
+    status: 422,
+    slug: 'stats-range-not-rolled-up',
+    when: 'Too many days of the range have no rollup to be read from raw buckets in time (more than 16 days nationwide).',
+  },
 ] as const;
 
 /** The statistics API's routes; `handler` below serves exactly these. */
@@ -224,6 +229,22 @@ const rendered = (counters: RollupCounters) => ({
   rates: renderRates(ratesOf(counters)),
 });
 
+/**
+ * Days without a rollup are read from their raw buckets: one Query per province and shard. Past this many
+ * (day, province) pairs — 16 days nationwide, or a year of one province — the reads would not finish within the
+ * function's time, so the request is refused with a way forward rather than left to time out as a 502.
+ */
+export const MAX_UNROLLED_DAY_PROVINCES = 512;
+
+function refuseLargeUnrolledRange(unrolledDays: readonly Day[], provinces: number): void {
+  if (unrolledDays.length * provinces <= MAX_UNROLLED_DAY_PROVINCES) return;
+  throw unprocessable(
+    'stats-range-not-rolled-up',
+    `${unrolledDays.length} days of the range (${unrolledDays[0]} to ${unrolledDays.at(-1)}) have no rollup yet; ` +
+      `ask for a province, a shorter range, or roll the days up first (npm run hub -- rollup --from --to).`,
+  );
+}
+
 export interface StatsSources {
   monthRollups: number;
   dayRollups: number;
@@ -254,6 +275,10 @@ export async function readRangeCells(
   ].sort();
   // Keys narrow reads to the province; cities and counties are filtered in memory (inRegionScope).
   const province = query.region === undefined ? undefined : provinceOf(query.region);
+  refuseLargeUnrolledRange(
+    days.filter((day) => !metas.has(day)),
+    province === undefined ? PROVINCES.length : 1,
+  );
   const cellPrefix = province?.slice(0, 2) ?? '';
   const sources: StatsSources = { monthRollups: completeMonths.length, dayRollups: 0, bucketDays: 0 };
 

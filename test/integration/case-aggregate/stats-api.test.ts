@@ -197,6 +197,20 @@ describe('GET /v1/stats', () => {
     expect(guangdong.total.counters).toMatchObject({ received: 0, completed: 1, overdue: 1 });
   });
 
+  it('refuses with 422 a nationwide range whose days are mostly not rolled up, and serves it for one province', async () => {
+    // September has no rollups in this table: 30 days × 32 provinces of raw buckets is past the read budget.
+    const nationwide = await getStats(MINISTRY, { from: '2026-09-01', to: '2026-09-30' });
+    expect(nationwide.statusCode).toBe(422);
+    expect(json(nationwide).type).toBe('urn:zwfw-hub:problem:stats-range-not-rolled-up');
+    expect(json(nationwide).detail).toContain(
+      '30 days of the range (2026-09-01 to 2026-09-30) have no rollup yet',
+    );
+    const fortnight = await getStats(MINISTRY, { from: '2026-09-01', to: '2026-09-14' });
+    expect(fortnight.statusCode).toBe(200);
+    const oneProvince = await getStats(MINISTRY, { from: '2026-09-01', to: '2026-09-30', region: '330000' });
+    expect(oneProvince.statusCode).toBe(200);
+  });
+
   it.each([
     ['a range over 366 days', { from: '2025-11-01', to: '2026-11-02' }, '/query/to'],
     ['to before from', { from: '2026-11-21', to: '2026-11-20' }, '/query/to'],
