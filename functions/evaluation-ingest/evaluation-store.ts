@@ -8,7 +8,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import { decodePageCursor, encodePageCursor, ListCursorError } from '../../shared/page-cursor';
 import type { AbuseFlag, BurstKey } from './domain/abuse';
 import type { AcceptedEvaluation } from './domain/announcements';
 import type { CaseKnowledge, CaseStatusObservation } from './domain/case-knowledge';
@@ -87,9 +87,7 @@ export interface Page<T> {
 }
 
 /** A cursor this store did not hand out for this listing (tampered, or another evaluator's or client's). */
-export class ListCursorError extends Error {
-  override readonly name = 'ListCursorError';
-}
+export { ListCursorError };
 
 const CASE_SK = 'CASE';
 const VOTE_SK = 'VOTE';
@@ -107,30 +105,7 @@ const LIST_INDEX = 'gsi1';
 /** Index pages one listing may read before it answers with a cursor (a batch filter may skip many items). */
 const MAX_LIST_READS = 10;
 
-const listCursorSchema = z.strictObject({
-  pk: z.string(),
-  sk: z.string(),
-  gsi1pk: z.string(),
-  gsi1sk: z.string(),
-});
-type ListKey = z.output<typeof listCursorSchema>;
-
-const encodeListCursor = (key: ListKey) => Buffer.from(JSON.stringify(key)).toString('base64url');
-
-/** The cursor's key, refused unless it lies in `partition`: a cursor cannot widen whose items are listed. */
-function decodeListCursor(text: string, partition: string): ListKey {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    raw = undefined;
-  }
-  const parsed = listCursorSchema.safeParse(raw);
-  if (!parsed.success || parsed.data.gsi1pk !== partition) {
-    throw new ListCursorError('The cursor is not one this listing handed out.');
-  }
-  return parsed.data;
-}
+type ListKey = { pk: string; sk: string; gsi1pk: string; gsi1sk: string };
 
 const listKeyOf = (item: Record<string, unknown>): ListKey => ({
   pk: String(item.pk),
@@ -210,7 +185,9 @@ export function createEvaluationStore({ doc, evaluationsTable: table }: Evaluati
   ): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined =
-      page.cursor === undefined ? undefined : decodeListCursor(page.cursor, partition);
+      page.cursor === undefined
+        ? undefined
+        : (decodePageCursor(page.cursor, { attribute: 'gsi1pk', value: partition }) as ListKey);
     for (let reads = 0; reads < MAX_LIST_READS; reads += 1) {
       const result: QueryCommandOutput = await doc.send(
         new QueryCommand({
@@ -234,7 +211,7 @@ export function createEvaluationStore({ doc, evaluationsTable: table }: Evaluati
       if (startKey === undefined) return { items };
       if (items.length >= page.limit) break;
     }
-    return { items, cursor: encodeListCursor(listKeyOf(startKey as Record<string, unknown>)) };
+    return { items, cursor: encodePageCursor(listKeyOf(startKey as Record<string, unknown>)) };
   }
 
   return {

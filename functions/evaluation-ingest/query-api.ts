@@ -3,10 +3,10 @@ import { loadConfig, tableName } from '../../shared/config';
 import { defineRoute, pageOf } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
-import { validationFailed } from '../../shared/problem';
+import { pageBody, withCursorCheck } from '../../shared/page-cursor';
 import { type BearerVerifier, bearerVerifierFromEnvironment, personOf } from '../../shared/user-token';
 import { ownEvaluationView, rejectionView } from './domain/views';
-import { createEvaluationStore, type EvaluationStore, ListCursorError } from './evaluation-store';
+import { createEvaluationStore, type EvaluationStore } from './evaluation-store';
 
 /**
  * Read routes over the evaluations table:
@@ -93,16 +93,6 @@ export const EVALUATION_QUERY_ROUTES = {
 };
 
 /** A cursor of another listing is the caller's mistake, answered like any other bad query parameter. */
-async function withCursorCheck<T>(list: () => Promise<T>): Promise<T> {
-  try {
-    return await list();
-  } catch (error) {
-    if (error instanceof ListCursorError) {
-      throw validationFailed([{ path: '/query/cursor', message: error.message }]);
-    }
-    throw error;
-  }
-}
 
 export function createEvaluationQueryApi(deps: EvaluationQueryDependencies) {
   const ownEvaluations = httpHandler(
@@ -113,7 +103,7 @@ export function createEvaluationQueryApi(deps: EvaluationQueryDependencies) {
         const page = await withCursorCheck(() => deps.store().listByEvaluator(person.sub, query));
         return {
           status: 200,
-          body: { items: page.items.map(ownEvaluationView), ...(page.cursor ? { cursor: page.cursor } : {}) },
+          body: pageBody(page.items.map(ownEvaluationView), page.cursor),
         };
       },
     },
@@ -128,7 +118,7 @@ export function createEvaluationQueryApi(deps: EvaluationQueryDependencies) {
         const page = await withCursorCheck(() => deps.store().listRejections(client.clientId, query));
         return {
           status: 200,
-          body: { items: page.items.map(rejectionView), ...(page.cursor ? { cursor: page.cursor } : {}) },
+          body: pageBody(page.items.map(rejectionView), page.cursor),
         };
       },
     },

@@ -6,6 +6,7 @@ import { loadConfig, requiredString } from '../../shared/config';
 import { defineRoute, pageOf } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
+import { pageBody } from '../../shared/page-cursor';
 import { conflict, forbidden, notFound, validationFailed } from '../../shared/problem';
 import { inRegionScope, PROVINCES, provinceOf, regionCodeSchema } from '../../shared/regions';
 import type { DeadlineSettings } from './domain/deadlines';
@@ -198,7 +199,7 @@ export function createRectificationApi(deps: RectificationApiDependencies) {
           const page = await deps.store().list({ ...query, region, provinces });
           return {
             status: 200,
-            body: { items: page.tickets.map(toTicketView), ...(page.cursor ? { cursor: page.cursor } : {}) },
+            body: pageBody(page.tickets.map(toTicketView), page.cursor),
           };
         } catch (error) {
           if (error instanceof CursorError)

@@ -3,12 +3,12 @@ import { loadConfig, tableName } from '../../shared/config';
 import { defineRoute, pageOf } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
-import { validationFailed } from '../../shared/problem';
+import { pageBody, withCursorCheck } from '../../shared/page-cursor';
 import { type BearerVerifier, bearerVerifierFromEnvironment, personOf } from '../../shared/user-token';
 import { toLicenceSummary } from './domain/licence';
 import { toUseView } from './domain/uses';
 import { licenceSummarySchema } from './retrieval-api';
-import { createLicenceStore, type LicenceStore, ListCursorError } from './store';
+import { createLicenceStore, type LicenceStore } from './store';
 
 /**
  * The holder's own view in the user space (用户空间), scope me:read, with the person's token (`Authorization: Bearer`)
@@ -69,17 +69,6 @@ export const HOLDER_ROUTES = {
   }),
 };
 
-async function withCursorCheck<T>(list: () => Promise<T>): Promise<T> {
-  try {
-    return await list();
-  } catch (error) {
-    if (error instanceof ListCursorError) {
-      throw validationFailed([{ path: '/query/cursor', message: error.message }]);
-    }
-    throw error;
-  }
-}
-
 export function createHolderApi(deps: HolderApiDependencies) {
   const ownLicences = httpHandler(
     {
@@ -108,7 +97,7 @@ export function createHolderApi(deps: HolderApiDependencies) {
         const page = await withCursorCheck(() => deps.store().listUses(person.sub, query));
         return {
           status: 200,
-          body: { items: page.items.map(toUseView), ...(page.cursor ? { cursor: page.cursor } : {}) },
+          body: pageBody(page.items.map(toUseView), page.cursor),
         };
       },
     },

@@ -9,6 +9,7 @@ import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher, type PublishEntry } from '../../shared/events';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { licenceIdSchema, validateCitizenId, validateCreditCode } from '../../shared/identifiers';
+import { withCursorCheck } from '../../shared/page-cursor';
 import { hmacIdentifier } from '../../shared/pii';
 import { notFound, Problem, validationFailed } from '../../shared/problem';
 import { type BearerVerifier, bearerVerifierFromEnvironment, personOf } from '../../shared/user-token';
@@ -43,7 +44,7 @@ import { accessedEventOf, type UseOperation, usesOf } from './domain/uses';
 import { verify } from './domain/verification';
 import { createFileStore, createLicenceS3Client, type FileStore } from './file-store';
 import { LICENCE_EVENT_SOURCE, parsedLicenceId } from './issuing-api';
-import { createLicenceStore, type LicenceStore, ListCursorError } from './store';
+import { createLicenceStore, type LicenceStore } from './store';
 
 /**
  * Licence use by departments (scope licences:read, region and ministry clients):
@@ -434,16 +435,6 @@ function presentedDigest(
 }
 
 /** A cursor of another listing is the caller's mistake, answered like any other bad query parameter. */
-async function withCursorCheck<T>(list: () => Promise<T>): Promise<T> {
-  try {
-    return await list();
-  } catch (error) {
-    if (error instanceof ListCursorError) {
-      throw validationFailed([{ path: '/query/cursor', message: error.message }]);
-    }
-    throw error;
-  }
-}
 
 // ---- The Lambda entry point --------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import { decodePageCursor, encodePageCursor, ListCursorError } from '../../shared/page-cursor';
 import type { CaseObservation, KnownCase } from './domain/authorisation';
 import type { FileState, Licence } from './domain/licence';
 import type { LicenceUse } from './domain/uses';
@@ -37,9 +37,7 @@ export interface Page<T> {
 }
 
 /** A cursor this store did not hand out for this listing (tampered, or another holder's). */
-export class ListCursorError extends Error {
-  override readonly name = 'ListCursorError';
-}
+export { ListCursorError };
 
 export interface LicenceStore {
   /** `exists` when a licence with this identifier is already registered (nothing written). */
@@ -78,24 +76,6 @@ export const caseKey = (caseId: string) => ({ pk: `CASE#${caseId}`, sk: CASE_SK 
 const holderPartition = (sub: string) => `HOLDER#${sub}`;
 const usesPartition = (sub: string) => `USES#${sub}`;
 
-const cursorSchema = z.record(z.string(), z.string());
-const encodeCursor = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
-
-/** The cursor's key, refused unless it lies in the listing's partition: a cursor cannot widen whose items are listed. */
-function decodeCursor(text: string, attribute: 'pk' | 'gsi1pk', partition: string): Record<string, string> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    raw = undefined;
-  }
-  const parsed = cursorSchema.safeParse(raw);
-  if (!parsed.success || parsed.data[attribute] !== partition) {
-    throw new ListCursorError('The cursor is not one this listing handed out.');
-  }
-  return parsed.data;
-}
-
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
@@ -114,7 +94,7 @@ export function createLicenceStore(deps: { doc: DynamoDBDocumentClient; table: s
   ): Promise<Page<Record<string, unknown>>> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined =
-      page.cursor === undefined ? undefined : decodeCursor(page.cursor, partition.attribute, partition.value);
+      page.cursor === undefined ? undefined : decodePageCursor(page.cursor, partition);
     for (let reads = 0; reads < MAX_LIST_READS; reads += 1) {
       const result: QueryCommandOutput = await doc.send(
         new QueryCommand({
@@ -133,7 +113,7 @@ export function createLicenceStore(deps: { doc: DynamoDBDocumentClient; table: s
       if (startKey === undefined) return { items };
       if (items.length >= page.limit) break;
     }
-    return { items, cursor: encodeCursor(startKey as Record<string, unknown>) };
+    return { items, cursor: encodePageCursor(startKey as Record<string, unknown>) };
   }
 
   return {
