@@ -1,21 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHub, startHub } from '../../infra/local/hub';
 import { seededRandom } from '../../shared/identifiers/generate';
+import { storedCaseStatistics } from '../support/case-statistics';
 import {
   buildCases,
   type CaseRecord,
-  type Counters,
   expectedStatistics,
   recordsOf,
   type ScenarioCase,
@@ -147,7 +145,9 @@ describe('case ingest, end to end through the local hub', () => {
     }
 
     // Statistics: the stored buckets, summed over shards, equal the independent ground truth exactly.
-    expect(await storedStatistics()).toEqual(expectedStatistics(cases));
+    expect(await storedCaseStatistics(hub.endpoints.dynamodb, output('StatsTableName'))).toEqual(
+      expectedStatistics(cases),
+    );
   }, 300_000);
 
   it('sends a poison message to the DLQ after its retries while the rest of its batch is stored', async () => {
@@ -190,30 +190,3 @@ describe('case ingest, end to end through the local hub', () => {
 });
 
 const totalFailed = () => Object.values(hub.pollers.counters()).reduce((sum, c) => sum + c.failed, 0);
-
-async function storedStatistics(): Promise<Map<string, Counters>> {
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(awsConfig(hub.endpoints.dynamodb)));
-  const totals = new Map<string, Counters>();
-  const fields: (keyof Counters)[] = [
-    'received',
-    'accepted',
-    'rejected',
-    'completed',
-    'terminated',
-    'completedOnTime',
-    'online',
-    'fullyOnline',
-    'processingHours',
-  ];
-  for await (const page of paginateScan({ client: doc }, { TableName: output('StatsTableName') })) {
-    for (const item of page.Items ?? []) {
-      const key = `${item.day}|${item.regionCode}|${item.departmentCode}|${item.itemCode}`;
-      const sum = totals.get(key) ?? (Object.fromEntries(fields.map((f) => [f, 0])) as unknown as Counters);
-      for (const f of fields) sum[f] += Number(item[f] ?? 0);
-      totals.set(key, sum);
-    }
-  }
-  // Buckets whose counters all moved back to zero (a received count that moved days) are not facts.
-  for (const [key, counters] of totals) if (Object.values(counters).every((v) => v === 0)) totals.delete(key);
-  return totals;
-}

@@ -1,13 +1,12 @@
 import { PassThrough } from 'node:stream';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../infra/cli/cli';
 import { seededRandom } from '../../shared/identifiers/generate';
 import { buildCases, expectedStatistics, recordsOf } from '../e2e/case-scenario';
 import { hubClient } from '../e2e/hub-client';
 import { startTestHub, type TestHub } from '../e2e/support/test-hub';
-import { localAwsConfig } from '../support/aws';
 import { storedCaseStatistics } from '../support/case-statistics';
+import { privateOutput, queueDepth } from './support';
 
 /**
  * Poison and redrive (issue 9): while the statistics table refuses every transaction (an outage of the one
@@ -16,7 +15,6 @@ import { storedCaseStatistics } from '../support/case-statistics';
  * `npm run hub -- redrive` moves them back and each is applied once: the statistics equal the ground truth.
  */
 
-const PRIVATE_STACK = 'zwfw-dev-private';
 let testHub: TestHub;
 
 beforeAll(async () => {
@@ -30,29 +28,8 @@ afterAll(async () => {
   await testHub?.stop();
 });
 
-const output = (key: string): string => {
-  const value = testHub.hub.outputs[PRIVATE_STACK]?.[key];
-  if (!value) throw new Error(`output ${key} missing`);
-  return value;
-};
-
-async function depth(queueUrl: string): Promise<number> {
-  const sqs = new SQSClient(localAwsConfig(testHub.hub.endpoints.sqs));
-  try {
-    const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(Attributes.ApproximateNumberOfMessages) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible)
-    );
-  } finally {
-    sqs.destroy();
-  }
-}
+const output = (key: string) => privateOutput(testHub.hub, key);
+const depth = (queueUrl: string) => queueDepth(testHub.hub, queueUrl);
 
 async function cli(args: string[]) {
   const stdout = new PassThrough();
