@@ -1,5 +1,11 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  type JWTVerifyGetKey,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
 import { z } from 'zod';
 import {
   ACCESS_TOKEN_TYPE,
@@ -8,8 +14,10 @@ import {
   MAX_TOKEN_LENGTH,
   SIGNING_ALGORITHM,
 } from '../functions/auth-verify/domain/tokens';
+import { createKmsTokenSigner, kmsSigningPort } from '../functions/auth-verify/signing-key';
 import type { AuthenticatedClient } from './client-registry';
 import { loadConfig } from './config';
+import { once } from './entry';
 import { Problem, unauthorized } from './problem';
 
 /**
@@ -61,16 +69,48 @@ export function createBearerVerifier(options: {
   };
 }
 
-/** Where a deployed function finds the token keys: the hub's own JWKS route and the issuer it signs as. */
-export const userTokenEnvSchema = z.object({ TOKEN_JWKS_URL: z.url(), TOKEN_ISSUER: z.url() });
+/**
+ * Where a function finds the token keys: the hub's own JWKS route (private cloud, and every function of the local
+ * hub), or — in the public cloud, which may not call the private one — the signing key's public half read from
+ * KMS through its alias (infra/constructs/user-tokens.ts `bindPublishedSigningKey`). The URL wins when both are set.
+ */
+export const userTokenEnvSchema = z
+  .object({
+    TOKEN_ISSUER: z.url(),
+    TOKEN_JWKS_URL: z.url().optional(),
+    TOKEN_SIGNING_KEY_ARN: z.string().startsWith('arn:').optional(),
+  })
+  .refine((env) => env.TOKEN_JWKS_URL !== undefined || env.TOKEN_SIGNING_KEY_ARN !== undefined, {
+    message: 'Set TOKEN_JWKS_URL or TOKEN_SIGNING_KEY_ARN',
+  });
 
-/** The verifier a Lambda entry point builds from its environment (TOKEN_JWKS_URL, TOKEN_ISSUER). */
+/** The verifier a Lambda entry point builds from its environment. */
 export function bearerVerifierFromEnvironment(): BearerVerifier {
   const config = loadConfig(userTokenEnvSchema);
-  return createBearerVerifier({
-    keys: createRemoteJWKSet(new URL(config.TOKEN_JWKS_URL)),
-    issuer: config.TOKEN_ISSUER,
+  const keys = config.TOKEN_JWKS_URL
+    ? createRemoteJWKSet(new URL(config.TOKEN_JWKS_URL))
+    : keySetOfPublicKey(() => kmsPublicKeySpki(config.TOKEN_SIGNING_KEY_ARN as string));
+  return createBearerVerifier({ keys, issuer: config.TOKEN_ISSUER });
+}
+
+/**
+ * A key set made of one public key (DER SPKI) fetched on first use — again after a failure, never again after a
+ * success: KMS signing keys do not rotate in place (a new key means a new alias target and a redeploy).
+ */
+export function keySetOfPublicKey(fetchSpki: () => Promise<Uint8Array>): JWTVerifyGetKey {
+  const keySet = once(async () => {
+    const signer = createKmsTokenSigner({
+      publicKeySpki: fetchSpki,
+      sign: () => Promise.reject(new Error('this key set only verifies')),
+    });
+    return createLocalJWKSet(await signer.publicJwks());
   });
+  return async (header, token) => (await keySet())(header, token);
+}
+
+async function kmsPublicKeySpki(keyArn: string): Promise<Uint8Array> {
+  const { KMSClient } = await import('@aws-sdk/client-kms');
+  return kmsSigningPort(new KMSClient({}), keyArn).publicKeySpki();
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i;

@@ -1,5 +1,5 @@
 import type { RequestAuthorizer } from 'aws-cdk-lib/aws-apigateway';
-import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AccountPrincipal, AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { createClientAuthorizer } from './client-authorizer';
@@ -7,6 +7,7 @@ import { HubFunction } from './hub-function';
 import type { HubRestApi } from './hub-rest-api';
 import { HubTable } from './hub-table';
 import type { HubPlatform } from './platform';
+import { tokenSigningKeyAlias } from './user-tokens';
 
 export interface AuthVerificationProps {
   platform: HubPlatform;
@@ -58,7 +59,7 @@ export class AuthVerification extends Construct {
     });
     // Persons and enterprises keyed by HMACs only; looked up by key, never listed.
     this.registryTable = new HubTable(this, 'RegistryTable', { config, encryptionKey: this.key });
-    this.signingKey = this.createSigningKey(config.removalPolicy);
+    this.signingKey = this.createSigningKey(config);
 
     this.tokensFunction = new HubFunction(this, 'TokensFunction', {
       platform,
@@ -91,14 +92,28 @@ export class AuthVerification extends Construct {
    * rotating means a new key published in the JWKS beside the old one until its tokens expire. The key
    * policy denies kms:Sign to every principal but the tokens function, so no IAM policy can widen it later.
    */
-  private createSigningKey(removalPolicy: HubPlatform['config']['removalPolicy']): Key {
+  private createSigningKey(config: HubPlatform['config']): Key {
+    const { removalPolicy } = config;
     // No automatic rotation: KMS cannot rotate asymmetric keys (cdk-nag's KMS5 applies to symmetric keys only).
-    return new Key(this, 'TokenSigningKey', {
+    const key = new Key(this, 'TokenSigningKey', {
       description: 'zwfw-hub access token signing key (ES256); only the tokens function may sign',
       keySpec: KeySpec.ECC_NIST_P256,
       keyUsage: KeyUsage.SIGN_VERIFY,
       removalPolicy,
     });
+    // The public cloud reads the public half through this fixed alias (infra/constructs/user-tokens.ts).
+    key.addAlias(tokenSigningKeyAlias(config.stage));
+    if (config.publicAccount && config.publicAccount !== config.account) {
+      key.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'PublicCloudReadsThePublicKey',
+          principals: [new AccountPrincipal(config.publicAccount)],
+          actions: ['kms:GetPublicKey'],
+          resources: ['*'],
+        }),
+      );
+    }
+    return key;
   }
 
   private bindFunctions(platform: HubPlatform, tokenIssuer: string): void {

@@ -1,11 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { HubFunction } from './hub-function';
 import type { HubRestApi } from './hub-rest-api';
 import type { FunctionPlatform } from './platform';
-
-/** Where a hub API publishes its token keys. */
-export const JWKS_PATH = '/.well-known/jwks.json';
+import { bindPublishedSigningKey } from './user-tokens';
 
 export interface PublicEvaluationSubmissionProps {
   /** The public cloud: its bus, its HTTP-stack tables and client registry. */
@@ -37,15 +34,9 @@ export class PublicEvaluationSubmission extends Construct {
       .bindTable(platform.idempotencyTable, 'IDEMPOTENCY_TABLE', 'readWrite')
       .bindSecretRead(platform.clientsSecret, 'HUB_CLIENTS_SECRET_ID')
       .bindEventBus(platform.eventBus, 'EVENT_BUS_NAME');
-    // The public API's own JWKS route (see README "Tokens in the public cloud"). Built from the API id, not
-    // api.url: the URL names the deployment stage, which depends on this function's route — a cycle.
-    // The local hub points it at its gateway.
-    const stack = Stack.of(this);
-    this.submitFunction.addEnvironment(
-      'TOKEN_JWKS_URL',
-      `https://${api.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${config.stage}${JWKS_PATH}`,
-    );
-    this.submitFunction.addEnvironment('TOKEN_ISSUER', config.tokenIssuer);
+    // The person's token is verified against the signing key's public half, read from KMS: nothing crosses from
+    // the private cloud and nothing is stored here. The local hub points TOKEN_JWKS_URL at its gateway instead.
+    bindPublishedSigningKey(this.submitFunction, { config, tokenIssuer: config.tokenIssuer });
     api.addRoute('POST', '/v1/evaluations', this.submitFunction);
   }
 }

@@ -230,7 +230,7 @@ describe('functions', () => {
       expect(actionsOn(fn, logicalIdOf(table))).toEqual([]);
   });
 
-  it("citizen API (public cloud): verifies tokens against its API's JWKS and auth verification's issuer, publishes to the public bus, no ID HMAC key", () => {
+  it("citizen API (public cloud): verifies tokens with the signing key's public half (KMS alias) and auth verification's issuer, publishes to the public bus, no ID HMAC key", () => {
     const publicCloud = dev.publicCloud;
     const publicTemplate = dev.template('zwfw-dev-public');
     const fn = publicCloud.evaluationSubmission.submitFunction;
@@ -247,9 +247,9 @@ describe('functions', () => {
       'Environment.Variables',
     )?.TOKEN_ISSUER;
     expect(variables.TOKEN_ISSUER).toBe(tokensIssuer);
-    const jwks = JSON.stringify(variables.TOKEN_JWKS_URL);
-    expect(jwks).toContain(`"${logicalIdOf(publicCloud.api.api)}"`);
-    expect(jwks).toContain('/dev/.well-known/jwks.json');
+    // No call into the private cloud: the key's public half comes from KMS (test/infra/token-keys.test.ts).
+    expect(variables).not.toHaveProperty('TOKEN_JWKS_URL');
+    expect(JSON.stringify(variables.TOKEN_SIGNING_KEY_ARN)).toContain('alias/zwfw-dev-token-signing');
     expect(publicQueries.actionsOn(fn, logicalIdOf(publicCloud.eventBus))).toEqual(['events:PutEvents']);
   });
 

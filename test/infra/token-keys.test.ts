@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CfnTemplate, resourcesOfType } from './policies';
+import { NO_BUNDLING, type SynthesisedHub, synthHub } from './synth';
+
+/**
+ * Tokens in the public cloud: its functions verify persons' tokens with the signing key's public half, read from
+ * KMS through a fixed alias — no call into the private cloud, no key material stored. Asked of a two-account
+ * production synthesis, where the grant must cross accounts and allow nothing but GetPublicKey.
+ */
+const PRIVATE_ACCOUNT = '111111111111';
+const PUBLIC_ACCOUNT = '222222222222';
+const ALIAS = 'alias/zwfw-prod-token-signing';
+let hub: SynthesisedHub;
+let privateTemplate: CfnTemplate;
+let publicTemplate: CfnTemplate;
+
+beforeAll(() => {
+  hub = synthHub({
+    ...NO_BUNDLING,
+    'zwfw:stage': 'prod',
+    'zwfw:account': PRIVATE_ACCOUNT,
+    'zwfw:publicAccount': PUBLIC_ACCOUNT,
+    'zwfw:region': 'cn-north-1',
+  });
+  privateTemplate = hub.template(hub.privateCloud.stackName);
+  publicTemplate = hub.template(hub.publicCloud.stackName);
+}, 120_000);
+afterAll(() => hub?.cleanUp());
+
+const json = (value: unknown) => JSON.stringify(value);
+
+describe('the token signing key, as the public cloud reads it', () => {
+  it('has a fixed alias, and admits the public account for GetPublicKey only', () => {
+    const aliases = resourcesOfType(privateTemplate, 'AWS::KMS::Alias').map(
+      ([, r]) => r.Properties?.AliasName,
+    );
+    expect(aliases).toContain(ALIAS);
+    const [, key] =
+      resourcesOfType(privateTemplate, 'AWS::KMS::Key').find(([id]) => id.includes('TokenSigningKey')) ?? [];
+    const statements = (key?.Properties?.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+    const forPublic = statements.filter((s) => json(s.Principal).includes(PUBLIC_ACCOUNT));
+    expect(forPublic).toHaveLength(1);
+    expect(forPublic[0]).toMatchObject({ Effect: 'Allow', Action: 'kms:GetPublicKey' });
+  });
+
+  it("gives the public submit function the alias's ARN in the private account, and no JWKS URL", () => {
+    const submit = resourcesOfType(publicTemplate, 'AWS::Lambda::Function').find(([id]) =>
+      id.includes('SubmitFunction'),
+    );
+    const variables = (submit?.[1].Properties?.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(variables.TOKEN_JWKS_URL).toBeUndefined();
+    expect(json(variables.TOKEN_SIGNING_KEY_ARN)).toContain(`:kms:cn-north-1:${PRIVATE_ACCOUNT}:${ALIAS}`);
+  });
+
+  it('grants the public function GetPublicKey through that alias alone', () => {
+    const statements = resourcesOfType(publicTemplate, 'AWS::IAM::Policy').flatMap(
+      ([, p]) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+    );
+    const kms = statements.filter((s) => json(s.Action).includes('kms:GetPublicKey'));
+    expect(kms).toHaveLength(1);
+    expect(kms[0]?.Condition).toEqual({ StringEquals: { 'kms:RequestAlias': ALIAS } });
+    expect(json(kms[0]?.Resource)).toContain(`:kms:cn-north-1:${PRIVATE_ACCOUNT}:key/*`);
+    expect(statements.some((s) => json(s.Action).includes('kms:Sign'))).toBe(false);
+  });
+});
