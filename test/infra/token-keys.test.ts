@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CfnTemplate, resourcesOfType } from './policies';
+import { type CfnTemplate, propertyAt, resourcesOfType } from './policies';
 import { NO_BUNDLING, type SynthesisedHub, synthHub } from './synth';
 
 /**
@@ -37,7 +37,7 @@ describe('the token signing key, as the public cloud reads it', () => {
     expect(aliases).toContain(ALIAS);
     const [, key] =
       resourcesOfType(privateTemplate, 'AWS::KMS::Key').find(([id]) => id.includes('TokenSigningKey')) ?? [];
-    const statements = (key?.Properties?.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+    const statements = propertyAt<Record<string, unknown>[]>(key, 'KeyPolicy.Statement') ?? [];
     const forPublic = statements.filter((s) => json(s.Principal).includes(PUBLIC_ACCOUNT));
     expect(forPublic).toHaveLength(1);
     expect(forPublic[0]).toMatchObject({ Effect: 'Allow', Action: 'kms:GetPublicKey' });
@@ -47,15 +47,14 @@ describe('the token signing key, as the public cloud reads it', () => {
     const submit = resourcesOfType(publicTemplate, 'AWS::Lambda::Function').find(([id]) =>
       id.includes('SubmitFunction'),
     );
-    const variables = (submit?.[1].Properties?.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const variables = propertyAt<Record<string, unknown>>(submit?.[1], 'Environment.Variables') ?? {};
     expect(variables.TOKEN_JWKS_URL).toBeUndefined();
     expect(json(variables.TOKEN_SIGNING_KEY_ARN)).toContain(`:kms:cn-north-1:${PRIVATE_ACCOUNT}:${ALIAS}`);
   });
 
   it('grants the public function GetPublicKey through that alias alone', () => {
     const statements = resourcesOfType(publicTemplate, 'AWS::IAM::Policy').flatMap(
-      ([, p]) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+      ([, policy]) => propertyAt<Record<string, unknown>[]>(policy, 'PolicyDocument.Statement') ?? [],
     );
     const kms = statements.filter((s) => json(s.Action).includes('kms:GetPublicKey'));
     expect(kms).toHaveLength(1);
