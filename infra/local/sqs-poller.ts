@@ -56,7 +56,11 @@ export interface SqsPollers {
   stop(): Promise<void>;
 }
 
-const DEFAULT_CONCURRENCY = 2;
+/**
+ * Lambda "starts processing five batches at a time with five concurrent invocations" of a standard queue's
+ * function (AWS Lambda guide, SQS scaling); it scales further with the backlog, which one machine cannot.
+ */
+const DEFAULT_CONCURRENCY = 5;
 const STOP_GRACE_MS = 5_000;
 
 export function startSqsPollers(options: SqsPollerOptions): SqsPollers {

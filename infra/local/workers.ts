@@ -25,13 +25,14 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '../..');
 export const DEV_CLIENTS_FILE = join(here, 'clients.dev.json');
+const DEFAULT_POOL_SIZE = 5;
 /** DEVELOPMENT ONLY: the key local functions HMAC ID numbers with; the cloud reads its key from Secrets Manager. */
 export const DEV_ID_HMAC_KEY = 'dev-only-id-hmac-key-not-secret-do-not-use-in-production';
 
 export interface FunctionHostOptions {
   model: HubModel;
   endpoints: LocalEndpoints;
-  /** Concurrent workers per function. */
+  /** Concurrent workers per function (default 5). */
   poolSize?: number;
   /** Each function's output is also appended to <logDir>/<functionName>.log. */
   logDir?: string;
@@ -305,7 +306,8 @@ class FunctionPool {
       worker = this.idle.pop();
     }
     if (worker) return Promise.resolve(worker);
-    if (this.all.size < (this.options.poolSize ?? 2)) return Promise.resolve(this.spawn());
+    // As many workers as the SQS pollers' five concurrent batches (sqs-poller.ts); spawned only when needed.
+    if (this.all.size < (this.options.poolSize ?? DEFAULT_POOL_SIZE)) return Promise.resolve(this.spawn());
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
