@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseDetailSchema } from './envelope';
+import { baseDetailSchema, envelopeOf } from './envelope';
 import {
   applicantField,
   caseIdField,
@@ -49,3 +49,10 @@ export const caseStatusChangedV1 = baseDetailSchema
   .describe('CaseStatusChanged v1: a status change applied to a case, at most once per case and status.');
 
 export type CaseStatusChangedV1 = z.infer<typeof caseStatusChangedV1>;
+
+/** The EventBridge envelope of a CaseStatusChanged v1 as subscribers' queues receive it (one per message). */
+export const caseStatusChangedEnvelopeV1 = envelopeOf(
+  'CaseStatusChanged',
+  caseStatusChangedV1,
+  'zwfw.case-aggregate',
+);

@@ -30,6 +30,28 @@ export interface ConsumerItem<T> {
 /** messageId → undefined when processed, or the reason it failed. */
 export type BatchOutcomes = Map<string, Error | undefined>;
 
+/**
+ * Applies `apply` to each message on its own, all at once, and records each one's outcome by message id: for
+ * consumers whose messages do not share a transaction (one failure fails only its own message).
+ */
+export async function settleEach<T extends { messageId: string }>(
+  items: readonly T[],
+  apply: (item: T) => Promise<unknown>,
+): Promise<BatchOutcomes> {
+  const outcomes: BatchOutcomes = new Map();
+  await Promise.all(
+    items.map(async (item) => {
+      try {
+        await apply(item);
+        outcomes.set(item.messageId, undefined);
+      } catch (error) {
+        outcomes.set(item.messageId, error instanceof Error ? error : new Error(String(error)));
+      }
+    }),
+  );
+  return outcomes;
+}
+
 export interface SqsConsumerOptions<S extends z.ZodType> {
   schema: S;
   processBatch: (

@@ -1,10 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { caseStatusChangedV1 } from '../../events/case-status-changed.v1';
-import { envelopeOf } from '../../events/envelope';
+import { caseStatusChangedEnvelopeV1 } from '../../events/case-status-changed.v1';
 import { loadConfig, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
-import { sqsBatchConsumer } from '../../shared/sqs-consumer';
+import { settleEach, sqsBatchConsumer } from '../../shared/sqs-consumer';
 import { type CaseStatusObservation, observationOf } from './domain/case-knowledge';
 import { createEvaluationStore, type EvaluationStore } from './evaluation-store';
 
@@ -14,11 +13,7 @@ import { createEvaluationStore, type EvaluationStore } from './evaluation-store'
  * commutative and idempotent, so order and redelivery do not matter. Evaluations waiting for a case find it on
  * their next look (consumer.ts); nothing here reads the case aggregation's tables.
  */
-export const caseStatusChangedEnvelope = envelopeOf(
-  'CaseStatusChanged',
-  caseStatusChangedV1,
-  'zwfw.case-aggregate',
-);
+export const caseStatusChangedEnvelope = caseStatusChangedEnvelopeV1;
 
 export interface CaseEventDependencies {
   store: EvaluationStore;
@@ -29,18 +24,9 @@ export async function recordCaseEvents(
   deps: CaseEventDependencies,
   observations: readonly { messageId: string; observation: CaseStatusObservation }[],
 ): Promise<Map<string, Error | undefined>> {
-  const outcomes = new Map<string, Error | undefined>();
-  await Promise.all(
-    observations.map(async ({ messageId, observation }) => {
-      try {
-        await deps.store.recordCaseStatus(observation, deps.clock());
-        outcomes.set(messageId, undefined);
-      } catch (error) {
-        outcomes.set(messageId, error instanceof Error ? error : new Error(String(error)));
-      }
-    }),
+  return settleEach(observations, ({ observation }) =>
+    deps.store.recordCaseStatus(observation, deps.clock()),
   );
-  return outcomes;
 }
 
 const caseEventsEnv = z.object({ EVALUATIONS_TABLE: tableName });

@@ -1,10 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { caseStatusChangedV1 } from '../../events/case-status-changed.v1';
-import { envelopeOf } from '../../events/envelope';
+import { caseStatusChangedEnvelopeV1 } from '../../events/case-status-changed.v1';
 import { loadConfig, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
-import { sqsBatchConsumer } from '../../shared/sqs-consumer';
+import { settleEach, sqsBatchConsumer } from '../../shared/sqs-consumer';
 import { type CaseObservation, caseObservationOf } from './domain/authorisation';
 import { createLicenceStore, type LicenceStore } from './store';
 
@@ -13,28 +12,15 @@ import { createLicenceStore, type LicenceStore } from './store';
  * department, the applicant's ID HMAC and the statuses seen — what a case-based authorisation needs. The merge is
  * commutative and idempotent, so order and redelivery do not matter. Nothing here reads case aggregation's tables.
  */
-export const caseStatusChangedEnvelope = envelopeOf(
-  'CaseStatusChanged',
-  caseStatusChangedV1,
-  'zwfw.case-aggregate',
-);
+export const caseStatusChangedEnvelope = caseStatusChangedEnvelopeV1;
 
 export async function recordCaseEvents(
   deps: { store: LicenceStore; clock: () => Date },
   observations: readonly { messageId: string; observation: CaseObservation }[],
 ): Promise<Map<string, Error | undefined>> {
-  const outcomes = new Map<string, Error | undefined>();
-  await Promise.all(
-    observations.map(async ({ messageId, observation }) => {
-      try {
-        await deps.store.recordCaseStatus(observation, deps.clock());
-        outcomes.set(messageId, undefined);
-      } catch (error) {
-        outcomes.set(messageId, error instanceof Error ? error : new Error(String(error)));
-      }
-    }),
+  return settleEach(observations, ({ observation }) =>
+    deps.store.recordCaseStatus(observation, deps.clock()),
   );
-  return outcomes;
 }
 
 const caseEventsEnv = z.object({ LICENCES_TABLE: tableName });
