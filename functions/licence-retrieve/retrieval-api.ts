@@ -434,8 +434,6 @@ function presentedDigest(
   return { algorithm, value: digests[algorithm] ?? digests.sha256 };
 }
 
-/** A cursor of another listing is the caller's mistake, answered like any other bad query parameter. */
-
 // ---- The Lambda entry point --------------------------------------------------------------------------------
 
 const retrievalEnv = licenceSettingsEnv.extend({

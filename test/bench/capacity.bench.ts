@@ -2,11 +2,9 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   type ConsumedCapacity,
-  CreateTableCommand,
   DynamoDBClient,
   PutItemCommand,
   paginateScan,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { subjectOf } from '../../functions/auth-verify/domain/subject';
@@ -21,7 +19,7 @@ import { maskIdNumber, maskName } from '../../shared/masking';
 import { hmacIdentifier } from '../../shared/pii';
 import { PROVINCES } from '../../shared/regions';
 import { buildCases, recordsOf } from '../e2e/case-scenario';
-import { capacityUnits, createStatsTable, startScratchDynamo } from './support/case-tables';
+import { capacityUnits, createCasesTable, createStatsTable, startScratchDynamo } from './support/case-tables';
 import { median } from './support/measure';
 import { type Benchmark, figure, type Rate } from './support/types';
 
@@ -236,33 +234,6 @@ function countCapacity(
     },
     { step: 'initialize', name: 'benchConsumedCapacity' },
   );
-}
-
-/** The cases table as CaseAggregation declares it: pk/sk and its keys-only indexes. */
-async function createCasesTable(client: DynamoDBClient, name: string): Promise<string> {
-  const key = (hash: string, range: string) => [
-    { AttributeName: hash, KeyType: 'HASH' as const },
-    { AttributeName: range, KeyType: 'RANGE' as const },
-  ];
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: key('pk', 'sk'),
-      AttributeDefinitions: [
-        'pk',
-        'sk',
-        ...CASES_TABLE_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey]),
-      ].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
-      GlobalSecondaryIndexes: CASES_TABLE_INDEXES.map((index) => ({
-        IndexName: index.indexName,
-        KeySchema: key(index.partitionKey, index.sortKey),
-        Projection: { ProjectionType: 'KEYS_ONLY' as const },
-      })),
-    }),
-  );
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name });
-  return name;
 }
 
 function shuffle<T>(random: Random, items: T[]): T[] {
