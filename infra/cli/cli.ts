@@ -1,3 +1,4 @@
+import { CAPACITY_HELP, capacityCommand } from './commands/capacity';
 import { ITEMS_LOAD_HELP, ITEMS_SEED_HELP, itemsLoad, itemsSeed } from './commands/items';
 import { REDRIVE_HELP, redrive } from './commands/redrive';
 import { LOAD_HELP, registryLoad, registrySeed, SEED_HELP } from './commands/registry';
@@ -104,6 +105,12 @@ const COMMANDS: readonly Command[] = [
       "move a queue's dead-lettered messages back to it once their cause is fixed (lists DLQs without QUEUE)",
     help: REDRIVE_HELP,
     run: redrive,
+  },
+  {
+    words: ['capacity'],
+    summary: 'capacity model: a month of national load × --scale, cost and limits',
+    help: CAPACITY_HELP,
+    run: capacityCommand,
   },
   {
     words: ['sign-in'],

@@ -7,20 +7,15 @@ import {
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { subjectOf } from '../../functions/auth-verify/domain/subject';
 import { processChanges } from '../../functions/case-aggregate/change-processor';
 import type { ReceivedChange } from '../../functions/case-aggregate/domain/batching';
-import { triageRecords } from '../../functions/case-aggregate/domain/ingest';
 import { CASES_TABLE_INDEXES, createCaseStore } from '../../functions/case-aggregate/store';
 import { LOCAL_REGION } from '../../infra/local/model';
 import { weekendsOffCalendar } from '../../shared/calendar';
-import { type Random, seededRandom } from '../../shared/identifiers/generate';
-import { maskIdNumber, maskName } from '../../shared/masking';
-import { hmacIdentifier } from '../../shared/pii';
-import { PROVINCES } from '../../shared/regions';
-import { buildCases, recordsOf } from '../e2e/case-scenario';
+import { caseChangeDeliveries } from './support/case-changes';
 import { capacityUnits, createCasesTable, createStatsTable, startScratchDynamo } from './support/case-tables';
 import { median } from './support/measure';
+import { itemSize, KB } from './support/pricing';
 import { type Benchmark, figure, type Rate } from './support/types';
 
 /**
@@ -40,8 +35,6 @@ const DELIVERIES_PER_CHANGE = 2;
 const BATCH_SIZE = 50;
 const CONCURRENCY = 4;
 const SHARDS = 8;
-const HMAC_KEY = 'bench-only-id-hmac-key-0123456789abcdef';
-const KB = 1024;
 
 const WRITES = new Set([
   'TransactWriteItemsCommand',
@@ -50,39 +43,6 @@ const WRITES = new Set([
   'UpdateItemCommand',
 ]);
 const READS = new Set(['BatchGetItemCommand', 'GetItemCommand', 'QueryCommand']);
-
-// ---------------------------------------------------------------------------------------------------------
-// What the service would bill, from measured item sizes (DynamoDB Developer Guide: "Item sizes and formats",
-// "Capacity management for transactions", "Global secondary indexes: provisioned throughput considerations").
-
-/**
- * The size DynamoDB bills an item at: UTF-8 bytes of every attribute name plus its value — a string its UTF-8
- * bytes, a number 1 byte per two significant digits plus 1, a boolean or null 1 byte, a list or map 3 bytes plus
- * 1 byte per element plus the elements (a map's member names included).
- */
-export function itemSize(item: Record<string, AttributeValue>): number {
-  return Object.entries(item).reduce((sum, [name, value]) => sum + utf8(name) + valueSize(value), 0);
-}
-
-const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
-
-function numberSize(text: string): number {
-  const digits = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
-  return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
-}
-
-function valueSize(value: AttributeValue): number {
-  if (value.S !== undefined) return utf8(value.S);
-  if (value.N !== undefined) return numberSize(value.N);
-  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
-  if (value.B !== undefined) return value.B.length;
-  if (value.SS) return value.SS.reduce((sum, v) => sum + utf8(v), 0);
-  if (value.NS) return value.NS.reduce((sum, v) => sum + numberSize(v), 0);
-  if (value.L) return 3 + value.L.reduce((sum, v) => sum + 1 + valueSize(v), 0);
-  if (value.M)
-    return 3 + Object.entries(value.M).reduce((sum, [k, v]) => sum + 1 + utf8(k) + valueSize(v), 0);
-  throw new Error(`no size rule for ${Object.keys(value).join(',')}`);
-}
 
 /** A KEYS_ONLY index entry: its keys, the table keys and 100 bytes of overhead — well under 1 KB, so 1 WCU. */
 const INDEX_ENTRY_WCU = 1;
@@ -236,50 +196,6 @@ function countCapacity(
   );
 }
 
-function shuffle<T>(random: Random, items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
-}
-
-/** Queue messages as the ingest API makes them: validated, pseudonymised, stamped. */
-function deliveriesOf(round: number, now: Date): { deliveries: ReceivedChange[]; changes: number } {
-  const random = seededRandom(6_000 + round);
-  const regions = PROVINCES.map((p) => p.code);
-  const records = buildCases(random, regions, CASES_PER_ROUND).flatMap(recordsOf);
-  const triage = triageRecords(records, {
-    client: { clientId: 'bench-ministry', kind: 'ministry' },
-    batchId: `bench-${round}`,
-    correlationId: `bench-capacity-${round}`,
-    now,
-    pseudonymise: (applicant) => {
-      const idHmac = hmacIdentifier(HMAC_KEY, applicant.idType, applicant.idNumber);
-      return {
-        type: applicant.type,
-        idType: applicant.idType,
-        idHmac,
-        maskedId: maskIdNumber(applicant.idNumber),
-        maskedName: maskName(applicant.name),
-        sub: subjectOf(idHmac, HMAC_KEY),
-      };
-    },
-  });
-  if (triage.rejected.length > 0) {
-    throw new Error(
-      `${triage.rejected.length} generated records were rejected: ${triage.rejected[0]?.reason}`,
-    );
-  }
-  const deliveries = triage.changes.flatMap(({ index, change }) =>
-    Array.from({ length: DELIVERIES_PER_CHANGE }, (_, copy) => ({
-      messageId: `r${round}-${index}-${copy}`,
-      change,
-    })),
-  );
-  return { deliveries: shuffle(random, deliveries), changes: triage.changes.length };
-}
-
 interface RoundOutcome {
   tally: Tally;
   applied: number;
@@ -361,7 +277,12 @@ const benchmark: Benchmark = {
 
       /** Delivers until every message is processed (SQS redelivers the failed ones); returns the tallies. */
       const consume = async (round: number): Promise<RoundOutcome> => {
-        const { deliveries, changes } = deliveriesOf(round, new Date());
+        const { deliveries, changes } = caseChangeDeliveries({
+          round,
+          cases: CASES_PER_ROUND,
+          deliveriesPerChange: DELIVERIES_PER_CHANGE,
+          now: new Date(),
+        });
         const before = snapshot(tally);
         let pending = deliveries;
         let applied = 0;
@@ -477,8 +398,30 @@ const benchmark: Benchmark = {
         '(1 WCU per started KB; an index written only when its keys or projected attributes change). Hence the ' +
         'figure with the goal is computed from the items’ measured sizes, and Local’s own sum is shown beside it.';
       const cancellations = `Cancelled transactions (concurrent consumers, retried): ${all.map((t) => t.cancelled).join(', ')} of ${all.map((t) => t.transactions + t.cancelled).join(', ')}; the service also bills the prepare phase of a cancelled transaction, not priced here.`;
+      const perChange = {
+        cases: { wcu: per((t) => t.model.caseWrites + t.model.indexWrites), rcu: per((t) => t.readCapacity) },
+        statistics: { wcu: per((t) => t.model.bucketWrites + t.model.markerWrites), rcu: 0 },
+      };
       return {
         status: 'ok',
+        capacity: [
+          {
+            operation: 'case.statusChange',
+            wcu: perChange.cases.wcu + perChange.statistics.wcu,
+            rcu: perChange.cases.rcu,
+            tables: perChange,
+            basis:
+              'per applied change, median of the rounds: consumer transactions priced from measured item sizes; ' +
+              'reads (BatchGetItem of the touched cases) as DynamoDB Local reports them',
+          },
+        ],
+        quantities: [
+          {
+            name: 'case.statusChangesPerCase',
+            value: median(rounds.map((r) => r.applied)) / CASES_PER_ROUND,
+            basis: `status changes per generated case (test/e2e/case-scenario.ts buildCases), ${CASES_PER_ROUND} cases per round`,
+          },
+        ],
         figures: [
           figure(
             'WCU per applied status change (service price from measured item sizes) vs a plain put of the case',

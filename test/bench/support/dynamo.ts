@@ -1,11 +1,15 @@
 import {
+  type AttributeValue,
   CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
+  GetItemCommand,
+  paginateScan,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_REGION } from '../../../infra/local/model';
+import { type Measurement, timedOperations } from './measure';
 
 /** SDK clients for the hub's own DynamoDB Local, so baselines run on the engine the hub runs on. */
 export function hubDynamo(endpoint: string) {
@@ -54,4 +58,60 @@ export async function batchWrite(
       r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
     );
   }
+}
+
+/** A table of a running hub, by the environment variable its functions are given (e.g. `LICENCES_TABLE`). */
+export function hubTableOf(
+  hub: { model: { functions: { environment: Record<string, string | undefined> }[] } },
+  variable: string,
+): string {
+  const table = hub.model.functions.map((f) => f.environment[variable]).find((name) => name !== undefined);
+  if (!table) throw new Error(`no function of the hub is given ${variable}`);
+  return table;
+}
+
+/** Keys (pk/sk) of up to `limit` items of a table whose pk starts with `prefix`, for a raw-read baseline. */
+export async function keysWithPrefix(
+  client: DynamoDBClient,
+  table: string,
+  prefix: string,
+  limit: number,
+): Promise<Record<string, AttributeValue>[]> {
+  const keys: Record<string, AttributeValue>[] = [];
+  for await (const page of paginateScan({ client }, { TableName: table, ProjectionExpression: 'pk, sk' })) {
+    for (const item of page.Items ?? []) {
+      if (item.pk?.S?.startsWith(prefix) && item.sk) keys.push({ pk: item.pk, sk: item.sk });
+      if (keys.length >= limit) return keys;
+    }
+  }
+  return keys;
+}
+
+/**
+ * Raw GetItem on existing keys at a fixed concurrency: the storage engine's read rate, the baseline of the
+ * read paths (verification, licence retrieval). Every key must be found.
+ */
+export function rawGetItemMeasurement(
+  client: DynamoDBClient,
+  table: string,
+  keys: readonly Record<string, AttributeValue>[],
+  options: { operations: number; concurrency: number; what: string; consistentRead?: boolean },
+): Measurement {
+  if (keys.length === 0) throw new Error(`no ${options.what} to read`);
+  return {
+    label: 'DynamoDB Local GetItem',
+    unit: 'reads',
+    method: `${options.operations} GetItem calls per round on the ${options.what}, ${options.concurrency} in flight, over ${keys.length} existing keys${options.consistentRead ? ', strongly consistent' : ''}`,
+    round: () =>
+      timedOperations(options.operations, options.concurrency, async (i) => {
+        const reply = await client.send(
+          new GetItemCommand({
+            TableName: table,
+            Key: keys[i % keys.length] as Record<string, AttributeValue>,
+            ...(options.consistentRead ? { ConsistentRead: true } : {}),
+          }),
+        );
+        if (!reply.Item) throw new Error(`an existing ${options.what} key was not found`);
+      }),
+  };
 }

@@ -77,6 +77,28 @@ export function toMarkdown(report: BenchReport): string {
       lines.push(`- **${result.name}** — ${result.status}: ${why}`);
     }
   }
+  const capacity = report.benchmarks.flatMap((r) => (r.status === 'ok' ? (r.capacity ?? []) : []));
+  if (capacity.length > 0) {
+    lines.push(
+      '',
+      '## Consumed capacity per operation',
+      '',
+      'Read by the capacity model (`npm run hub -- capacity`).',
+      '',
+      '| operation | WCU | RCU | per table | basis |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const c of capacity) {
+      const tables = Object.entries(c.tables)
+        .map(([table, t]) => `${table} ${t.wcu.toPrecision(3)} W / ${t.rcu.toPrecision(3)} R`)
+        .join('; ');
+      lines.push(
+        `| ${c.operation} | ${c.wcu.toPrecision(3)} | ${c.rcu.toPrecision(3)} | ${tables} | ${c.basis} |`,
+      );
+    }
+  }
+  const quantities = report.benchmarks.flatMap((r) => (r.status === 'ok' ? (r.quantities ?? []) : []));
+  for (const q of quantities) lines.push('', `- ${q.name} = ${q.value.toPrecision(4)} (${q.basis})`);
   lines.push('', '## How each figure was measured', '');
   for (const result of report.benchmarks) {
     lines.push(`### ${result.name}`, '', result.description, '');

@@ -56,8 +56,35 @@ export interface UnmeasuredFigure {
   reason: string;
 }
 
+/**
+ * Capacity one operation consumes, per operation, for the capacity model (`npm run hub -- capacity`, which reads
+ * these from results.json by `operation`): totals and per logical table (nonces, registry, cases, statistics…).
+ */
+export interface OperationCapacityFigure {
+  operation: string;
+  wcu: number;
+  rcu: number;
+  tables: Record<string, { wcu: number; rcu: number }>;
+  /** How it was measured (ReturnConsumedCapacity, or priced from item sizes for transactions) and over what. */
+  basis: string;
+}
+
+/** A measured quantity the capacity model needs besides capacity (e.g. status changes per case). */
+export interface QuantityFigure {
+  name: string;
+  value: number;
+  basis: string;
+}
+
 export type BenchOutcome =
-  | { status: 'ok'; figures: Figure[]; unmeasured?: UnmeasuredFigure[]; notes?: string[] }
+  | {
+      status: 'ok';
+      figures: Figure[];
+      unmeasured?: UnmeasuredFigure[];
+      notes?: string[];
+      capacity?: OperationCapacityFigure[];
+      quantities?: QuantityFigure[];
+    }
   | { status: 'skipped'; reason: string };
 
 export interface Benchmark {
