@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseDetailSchema } from './envelope';
 import { isoDateTimeField } from './fields';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * Field shapes shared by the auth-verify events (TicketIssued, TokenRevoked, IdentityVerified). Like fields.ts they

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseDetailSchema } from './envelope';
 import { evaluationChannelField, evaluationIdField, evaluationStageField } from './evaluation-received.v1';
 import { caseIdField, departmentCodeField, isoDateTimeField, itemCodeField, regionCodeField } from './fields';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Every detail carries its schema version (consumers branch on it) and the correlation id of the request

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { evaluationMessageSchema } from '../functions/evaluation-ingest/domain/evaluation';
 import { subjectField } from './auth-fields';
 

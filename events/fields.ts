@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * Field shapes shared by event details. They check shape only (no check characters): the capability that

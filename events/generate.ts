@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { catalogue, type EventDefinition, exampleEnvelopeOf, schemaKeyOf } from './catalogue';
 import { envelopeOf } from './envelope';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseDetailSchema } from './envelope';
 import { departmentCodeField, itemCodeField, regionCodeField } from './fields';
 import { evaluationIdField, rectificationStageField } from './rectification-transitioned.v1';

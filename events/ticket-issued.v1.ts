@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { assuranceLevelField, authMethodField, clientIdField, subjectField } from './auth-fields';
 import { baseDetailSchema } from './envelope';
 import { isoDateTimeField } from './fields';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Calendar days and working days as the hub counts them (assessment deadlines, evaluation windows, rectification deadlines): in Asia/Shanghai.

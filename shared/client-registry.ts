@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The registry of connected platforms (接入方). Locally it is infra/local/clients.dev.json

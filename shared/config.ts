@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Configuration comes from the environment the CDK constructs set (the local runtime sets the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The contract of one API route: what the HTTP stack enforces (scope, request schemas, idempotency), what the

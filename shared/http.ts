@@ -11,7 +11,7 @@ import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { documentClient, dynamoDb } from './aws';
+import { documentClient, dynamoDb } from './aws/dynamodb';
 import { isTransientAwsError } from './aws-errors';
 import {
   type AuthenticatedClient,
@@ -74,7 +74,8 @@ export interface HttpResult {
   headers?: Record<string, string>;
 }
 
-export interface HttpRoute<B extends Schema, P extends Schema, Q extends Schema> {
+/** The stack's own view of a route, made from its contract (`routeOfContract`). */
+interface HttpRoute<B extends Schema, P extends Schema, Q extends Schema> {
   /** Stable name, e.g. `cases.ingestBatch`: in every log line, and the idempotency key prefix. */
   operation: string;
   /** Scope the client must hold; omit when any authenticated client may call. */
@@ -101,7 +102,7 @@ export type PublicHandlerInput<B extends Schema, P extends Schema, Q extends Sch
  * An unsigned route anyone may call, for documents that must be fetchable without credentials (the JWKS).
  * No signature, nonce, scope or idempotency; size, media type, JSON and schema checks still apply.
  */
-export interface PublicHttpRoute<B extends Schema, P extends Schema, Q extends Schema>
+interface PublicHttpRoute<B extends Schema, P extends Schema, Q extends Schema>
   extends Omit<HttpRoute<B, P, Q>, 'scope' | 'idempotent' | 'public' | 'handle'> {
   public: true;
   handle: (input: PublicHandlerInput<B, P, Q>) => Promise<HttpResult>;
@@ -181,29 +182,30 @@ interface RequestState {
 const CORRELATION_HEADER = 'x-correlation-id';
 const CORRELATION_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
 
+/**
+ * A route served from its contract: the only form — a route without a contract would be served but not
+ * documented, and its answers not checked against what the OpenAPI promises.
+ */
 export function httpHandler<
   B extends Schema,
   P extends Schema,
   Q extends Schema,
   R extends Record<number, ResponseContract>,
   A extends Authentication,
->(route: ContractRoute<B, P, Q, R, A>, overrides?: HttpDependencyOverrides): HttpLambdaHandler;
-export function httpHandler<
-  B extends Schema = undefined,
-  P extends Schema = undefined,
-  Q extends Schema = undefined,
->(
-  route: HttpRoute<B, P, Q> | PublicHttpRoute<B, P, Q>,
-  overrides?: HttpDependencyOverrides,
-): HttpLambdaHandler;
-export function httpHandler(
-  route:
-    | HttpRoute<Schema, Schema, Schema>
-    | PublicHttpRoute<Schema, Schema, Schema>
-    | ContractRoute<Schema, Schema, Schema, Record<number, ResponseContract>, Authentication>,
-  overrides: HttpDependencyOverrides = {},
-): HttpLambdaHandler {
-  return buildHttpHandler('contract' in route ? routeOfContract(route) : route, overrides);
+>(route: ContractRoute<B, P, Q, R, A>, overrides: HttpDependencyOverrides = {}): HttpLambdaHandler {
+  return buildHttpHandler(
+    // Erased to the stack's untyped view: the typing was the caller's, checked above.
+    routeOfContract(
+      route as unknown as ContractRoute<
+        Schema,
+        Schema,
+        Schema,
+        Record<number, ResponseContract>,
+        Authentication
+      >,
+    ),
+    overrides,
+  );
 }
 
 /** The stack's view of a contract: the same checks as a hand-declared route, all taken from the contract. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The provenance every ingest queue message carries after its own fields: which connected platform sent the

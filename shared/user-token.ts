@@ -1,3 +1,4 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import {
   createLocalJWKSet,
@@ -6,7 +7,7 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,
@@ -109,7 +110,6 @@ export function keySetOfPublicKey(fetchSpki: () => Promise<Uint8Array>): JWTVeri
 }
 
 async function kmsPublicKeySpki(keyArn: string): Promise<Uint8Array> {
-  const { KMSClient } = await import('@aws-sdk/client-kms');
   return kmsSigningPort(new KMSClient({}), keyArn).publicKeySpki();
 }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
 import { defineRoute } from '../../shared/contract';
@@ -111,7 +113,7 @@ const identityEnv = z.object({ REGISTRY_TABLE: tableName, EVENT_BUS_NAME: requir
 
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 const buildDefaultApi = async () => {
-  const aws = await import('../../shared/aws');
+  const aws = { ...dynamoDbClients(), ...eventBridgeClients() };
   const config = loadConfig(identityEnv);
   const store = createRegistryStore({ doc: aws.documentClient, table: config.REGISTRY_TABLE });
   const publisher = createEventPublisher({

@@ -13,7 +13,7 @@ import {
   type JWK,
   SignJWT,
 } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,

@@ -1,5 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import { KMSClient } from '@aws-sdk/client-kms';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
 import { type AuthenticatedClient, loadClientRegistry, loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, positiveInt, requiredString, stageName, tableName } from '../../shared/config';
 import { defineRoute } from '../../shared/contract';
@@ -494,7 +497,6 @@ const tokensEnv = z
 
 async function signerFromConfig(config: z.output<typeof tokensEnv>): Promise<TokenSigner> {
   if (config.HUB_SIGNING_KEY_FILE) return createLocalTokenSigner(config.HUB_SIGNING_KEY_FILE);
-  const { KMSClient } = await import('@aws-sdk/client-kms');
   const { tracer } = await import('../../shared/observability');
   const kms = tracer.captureAWSv3Client(new KMSClient({}));
   return createKmsTokenSigner(kmsSigningPort(kms, config.TOKEN_SIGNING_KEY_ARN ?? ''));
@@ -503,7 +505,7 @@ async function signerFromConfig(config: z.output<typeof tokensEnv>): Promise<Tok
 // Built on first use, so that importing the module (tests, synth) needs no environment. Module scope keeps one
 // verifier and one revocation set per instance, warm across invocations.
 const buildDefaultApi = async () => {
-  const aws = await import('../../shared/aws');
+  const aws = { ...dynamoDbClients(), ...eventBridgeClients() };
   const config = loadConfig(tokensEnv);
   const clock = () => new Date();
   const tokens = createTokenStore({ doc: aws.documentClient, tableName: config.TOKENS_TABLE });

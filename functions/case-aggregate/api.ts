@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
+import { sqsClients } from '../../shared/aws/sqs';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
 import { defineRoute, pageOf } from '../../shared/contract';
@@ -306,7 +308,7 @@ export const handler = routedHandler({
   contracts: CASE_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
-    const aws = await import('../../shared/aws');
+    const aws = { ...dynamoDbClients(), ...sqsClients() };
     const config = loadConfig(apiEnv);
     const queue = createChangeQueue({ sqs: aws.sqs, queueUrl: config.CASE_QUEUE_URL });
     const store = createCaseStore({

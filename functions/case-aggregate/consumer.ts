@@ -1,5 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
 import { holidayCalendarEnv } from '../../shared/calendar';
 import { loadConfig, positiveInt, requiredString, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
@@ -28,7 +30,7 @@ const consumerEnv = z.object({
 
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 async function buildDependencies(): Promise<ChangeProcessorDependencies> {
-  const aws = await import('../../shared/aws');
+  const aws = { ...dynamoDbClients(), ...eventBridgeClients() };
   const config = loadConfig(consumerEnv);
   const publisher = createEventPublisher({
     client: aws.eventBridge,

@@ -1,9 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { badReviewOpenedV1 } from '../../events/bad-review-opened.v1';
 import { envelopeOf } from '../../events/envelope';
 import { evaluationReceivedV1 } from '../../events/evaluation-received.v1';
 import { rectificationTransitionedV1 } from '../../events/rectification-transitioned.v1';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
 import { loadConfig, positiveInt, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
 import { sqsBatchConsumer } from '../../shared/sqs-consumer';
@@ -232,7 +233,7 @@ const evaluationEventsEnv = z.object({
 
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 const dependencies = once(async (): Promise<EvaluationCountingDependencies> => {
-  const aws = await import('../../shared/aws');
+  const aws = dynamoDbClients();
   const config = loadConfig(evaluationEventsEnv);
   return {
     store: createEvaluationCountsStore({ doc: aws.documentClient, statsTable: config.STATS_TABLE }),

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
 import { loadConfig, tableName } from '../../shared/config';
 import { defineRoute } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
@@ -139,7 +140,7 @@ const itemsEnv = z.object({ CATALOGUE_TABLE: tableName });
 
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 async function buildApi(): Promise<ReturnType<typeof createItemsApi>> {
-  const aws = await import('../../shared/aws');
+  const aws = dynamoDbClients();
   const config = loadConfig(itemsEnv);
   const store = createCatalogueStore({ doc: aws.documentClient, table: config.CATALOGUE_TABLE });
   return createItemsApi({ store: () => store, clock: () => new Date() });

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AssessmentPublishedV1 } from '../../events/assessment-published.v1';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
+import { s3Clients } from '../../shared/aws/s3';
 import { calendarDaySchema, type Day, isCalendarDay } from '../../shared/calendar';
 import { loadConfig, positiveInt, requiredString, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
@@ -18,9 +21,17 @@ import {
   type PeriodType,
   yesterdayInShanghai,
 } from './domain/periods';
-import { type Cell, mergeCells, rollUp } from './domain/rollup';
+import { type Cell, mergeCells, rollUp, rollUpItems } from './domain/rollup';
+import { mapLimit } from './map-limit';
 import { createRollupStore, type RollupMeta, type RollupStore } from './rollup-store';
-import { type Coverage, renderCsv, renderJson, snapshotKeysOf, snapshotOf } from './snapshot';
+import {
+  type Coverage,
+  itemSnapshotKeysOf,
+  renderCsv,
+  renderJson,
+  snapshotKeysOf,
+  snapshotOf,
+} from './snapshot';
 
 /**
  * Scheduled aggregation (daily 01:00 Asia/Shanghai) and backfill: roll a day's statistics buckets into the
@@ -30,6 +41,8 @@ import { type Coverage, renderCsv, renderJson, snapshotKeysOf, snapshotOf } from
 export const ASSESSMENT_EVENT_SOURCE = 'zwfw.case-aggregate';
 /** A backfill longer than this is almost certainly a typo in a year. */
 export const MAX_BACKFILL_DAYS = 3660;
+/** Item snapshots (one per province) written at once. */
+const ITEM_SNAPSHOT_CONCURRENCY = 8;
 
 export interface RollupDependencies {
   store: RollupStore;
@@ -43,6 +56,8 @@ export interface PeriodReport {
   period: string;
   periodType: PeriodType;
   scopes: number;
+  /** Item scopes, published per province beside the period's snapshot. */
+  itemScopes: number;
   cells: number;
   coverage: Coverage;
   /** Read capacity units consumed, from ReturnConsumedCapacity. */
@@ -78,7 +93,10 @@ async function publishPeriod(
     snapshotKeys,
   };
   const { writeCapacity } = await deps.store.writeRollup(period, { meta, cells: source.cells, scopes });
-  const snapshot = snapshotOf({ period, periodType, generatedAt, coverage: source.coverage, scopes });
+  const frame = { period, periodType, generatedAt, coverage: source.coverage };
+  // Items first: a reader who finds the period's snapshot finds its provinces' items too.
+  const itemScopes = await publishItems(deps, frame, source.cells);
+  const snapshot = snapshotOf({ ...frame, scopes });
   await deps.store.putSnapshot(snapshotKeys, renderJson(snapshot), renderCsv(snapshot));
   await deps.publish({
     version: 1,
@@ -93,6 +111,7 @@ async function publishPeriod(
     period,
     periodType,
     scopes: scopes.length,
+    itemScopes,
     cells: source.cells.length,
     coverage: source.coverage,
     readCapacity: source.readCapacity,
@@ -100,6 +119,26 @@ async function publishPeriod(
     writeCapacity,
     snapshotKeys,
   };
+}
+
+type SnapshotFrame = Pick<PeriodReport, 'period' | 'periodType' | 'coverage'> & { generatedAt: string };
+
+/**
+ * Each province's item scopes as its own snapshot (JSON and CSV), from the cells already in memory: no read
+ * more, one pair of objects per province. Resolves to the number of item scopes.
+ */
+async function publishItems(
+  deps: RollupDependencies,
+  frame: SnapshotFrame,
+  cells: readonly Cell[],
+): Promise<number> {
+  const byProvince = [...rollUpItems(cells)];
+  await mapLimit(byProvince, ITEM_SNAPSHOT_CONCURRENCY, ([province, scopes]) => {
+    const snapshot = snapshotOf({ ...frame, scopes });
+    const keys = itemSnapshotKeysOf(frame.period, province);
+    return deps.store.putSnapshot(keys, renderJson(snapshot), renderCsv(snapshot));
+  });
+  return byProvince.reduce((sum, [, scopes]) => sum + scopes.length, 0);
 }
 
 /** A day, from its statistics buckets: 32 provinces × STATS_SHARDS partitions. */
@@ -204,7 +243,7 @@ const rollupEnv = z.object({
 
 // Built on first use, so that importing the module (tests, synth, the CLI) needs no environment.
 async function buildDependencies(): Promise<Omit<RollupDependencies, 'correlationId'>> {
-  const aws = await import('../../shared/aws');
+  const aws = { ...dynamoDbClients(), ...eventBridgeClients(), ...s3Clients() };
   const config = loadConfig(rollupEnv);
   const publisher = createEventPublisher({
     client: aws.eventBridge,

@@ -26,6 +26,11 @@ export interface SnapshotInput {
   scopes: readonly ScopeTotals[];
 }
 
+export interface SnapshotKeys {
+  json: string;
+  csv: string;
+}
+
 export interface SnapshotScope {
   scope: string;
   level: ScopeLevel;
@@ -33,6 +38,7 @@ export interface SnapshotScope {
   provinceName?: string;
   regionCode?: string;
   departmentCode?: string;
+  itemCode?: string;
   counters: Record<string, number>;
   rates: RenderedRates;
 }
@@ -47,9 +53,20 @@ export interface AssessmentSnapshot {
   scopes: SnapshotScope[];
 }
 
-export const snapshotKeysOf = (period: string) => ({
+export const snapshotKeysOf = (period: string): SnapshotKeys => ({
   json: `assessments/${period}.json`,
   csv: `assessments/${period}.csv`,
+});
+
+/**
+ * A province's item scopes (province × department × item) of a period, beside the period's snapshot and in the
+ * same shape. Not in the period's snapshot itself: there are as many as there are items — with the synthetic
+ * catalogue (768 items in 32 provinces) they would double it (1.1 → 2.2 MiB of JSON), while a drill-down needs
+ * one province's (about 33 KiB). A province without cases in the period has no item snapshot.
+ */
+export const itemSnapshotKeysOf = (period: string, province: string): SnapshotKeys => ({
+  json: `assessments/${period}/items-${province}.json`,
+  csv: `assessments/${period}/items-${province}.csv`,
 });
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -64,6 +81,7 @@ export function toSnapshotScope(totals: ScopeTotals): SnapshotScope {
     ...(provinceName ? { provinceName } : {}),
     ...(totals.regionCode ? { regionCode: totals.regionCode } : {}),
     ...(totals.departmentCode ? { departmentCode: totals.departmentCode } : {}),
+    ...(totals.itemCode ? { itemCode: totals.itemCode } : {}),
     counters: countersToItem(totals.counters),
     rates: renderRates(ratesOf(totals.counters)),
   };
@@ -118,6 +136,8 @@ export const CSV_HEADER = [
   'departmentCode',
   ...COUNTER_COLUMNS,
   ...RATE_COLUMNS,
+  // Last: added with the item snapshots, after the columns readers already address by position.
+  'itemCode',
 ];
 
 /** RFC 4180: a field holding a comma, quote or line break is quoted, its quotes doubled. */
@@ -142,6 +162,7 @@ export function renderCsv(snapshot: AssessmentSnapshot): string {
       name === 'processingHours' ? fixed(scope.counters[name]) : String(scope.counters[name] ?? 0),
     ),
     ...RATE_COLUMNS.map((name) => fixed(scope.rates[name]?.value)),
+    scope.itemCode ?? '',
   ]);
   const lines = [CSV_HEADER, ...rows].map((fields) => fields.map(csvField).join(','));
   return `\uFEFF${lines.join('\r\n')}\r\n`;

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
 import { calendarDaySchema, type Day, isCalendarDay } from '../../shared/calendar';
 import type { AuthenticatedClient } from '../../shared/client-registry';
 import { loadConfig, positiveInt, tableName } from '../../shared/config';
@@ -88,14 +89,23 @@ const coverageSchema = z.object({
   lastDay: z.string().optional(),
 });
 
-/** One assessed scope of a period: the nation, a province, a region (city/county) or a department. */
+/**
+ * One assessed scope of a period: the nation, a province, a region (city/county) or a department; the items
+ * (province × department × item) are published per province (`assessments/<period>/items-<province>.json`), not
+ * answered here.
+ */
 export const snapshotScopeSchema = z.object({
-  scope: z.string().describe('`nation`, `province#330000`, `region#330100`, `dept#330000#<credit code>`.'),
-  level: z.enum(['nation', 'province', 'region', 'department']),
+  scope: z
+    .string()
+    .describe(
+      '`nation`, `province#330000`, `region#330100`, `dept#330000#<credit code>`; in item snapshots `item#330000#<credit code>#<implementation code>`.',
+    ),
+  level: z.enum(['nation', 'province', 'region', 'department', 'item']),
   province: z.string().optional(),
   provinceName: z.string().optional(),
   regionCode: z.string().optional(),
   departmentCode: z.string().optional(),
+  itemCode: z.string().optional().describe('The implementation code of an item scope.'),
   counters: countersSchema,
   rates: renderedRatesSchema,
 });
@@ -425,7 +435,7 @@ const statsEnv = z.object({ STATS_TABLE: tableName, STATS_SHARDS: positiveInt(8)
 
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 async function buildDefaultApi(): Promise<ReturnType<typeof createStatsApi>> {
-  const aws = await import('../../shared/aws');
+  const aws = dynamoDbClients();
   const config = loadConfig(statsEnv);
   const store = createRollupStore({
     doc: aws.documentClient,

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
 import {
   addCalendarDays,
   calendarDaySchema,
@@ -141,7 +142,7 @@ let dependencies: OverdueSweepDependencies | undefined;
 
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 async function buildDependencies(): Promise<OverdueSweepDependencies> {
-  const aws = await import('../../shared/aws');
+  const aws = dynamoDbClients();
   const config = loadConfig(sweepEnv);
   return {
     store: createCaseStore({

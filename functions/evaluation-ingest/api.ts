@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
+import { sqsClients } from '../../shared/aws/sqs';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString } from '../../shared/config';
 import { defineRoute, rejectedRecordSchema } from '../../shared/contract';
@@ -10,7 +11,7 @@ import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { maskIdNumber } from '../../shared/masking';
 import { hmacIdentifier } from '../../shared/pii';
 import { Problem, validationFailed } from '../../shared/problem';
-import { type BearerVerifier, bearerVerifierFromEnvironment, personOf } from '../../shared/user-token';
+import { type BearerVerifier, personOf } from '../../shared/user-token';
 import { subjectOf } from '../auth-verify/domain/subject';
 import type { CaseChange } from '../case-aggregate/domain/change';
 import { createChangeQueue } from '../case-aggregate/queue';
@@ -212,11 +213,11 @@ export function createEvaluationQueue(sqs: SQSClient, queueUrl: string): Evaluat
 }
 const asQueued = (message: EvaluationMessage) => message as unknown as CaseChange;
 
-// ---- Lambda entry points: the batch route (private cloud) and the citizen route (public cloud) -----------------
+// ---- Lambda entry point of the batch route (the citizen route's, in the public cloud, is public-submit.ts) ----
 
 const batchEnv = z.object({ EVALUATION_QUEUE_URL: requiredString });
 
-const sqsClient = once(async () => (await import('../../shared/aws')).sqs);
+const sqsClient = once(async () => sqsClients().sqs);
 const refuseBearer: BearerVerifier = async () => {
   throw new Error('the batch route verifies no bearer tokens');
 };
@@ -235,24 +236,5 @@ export const handler = routedHandler({
       clock: () => new Date(),
     });
     return { ingestBatch };
-  },
-});
-
-export const submitHandler = routedHandler({
-  name: 'evaluation submission API',
-  contracts: { submit: EVALUATION_ROUTES.submit },
-  build: async () => {
-    const config = loadConfig(batchEnv);
-    const queue = createEvaluationQueue(await sqsClient(), config.EVALUATION_QUEUE_URL);
-    const verifier = bearerVerifierFromEnvironment();
-    const { submit } = createEvaluationApi({
-      queue: () => queue,
-      idHmacKey: async () => {
-        throw new Error('the citizen route handles no ID numbers');
-      },
-      verifyBearer: () => verifier,
-      clock: () => new Date(),
-    });
-    return { submit };
   },
 });

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { caseStatusChangedEnvelopeV1 } from '../../events/case-status-changed.v1';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
 import { loadConfig, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
 import { settleEach, sqsBatchConsumer } from '../../shared/sqs-consumer';
@@ -33,7 +34,7 @@ const caseEventsEnv = z.object({ EVALUATIONS_TABLE: tableName });
 
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 const dependencies = once(async (): Promise<CaseEventDependencies> => {
-  const aws = await import('../../shared/aws');
+  const aws = dynamoDbClients();
   const config = loadConfig(caseEventsEnv);
   return {
     store: createEvaluationStore({ doc: aws.documentClient, evaluationsTable: config.EVALUATIONS_TABLE }),

@@ -1,6 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
+import { requestHandler, traced } from '../../shared/aws/client-options';
+import { createDocumentClient } from '../../shared/aws/dynamodb';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
+import { sqsClients } from '../../shared/aws/sqs';
 import { holidayCalendarEnv } from '../../shared/calendar';
 import { loadConfig, positiveInt, requiredString, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
@@ -71,13 +76,28 @@ export interface EvaluationProcessorDependencies {
   clock: () => Date;
   rules: RuleSettings;
   abuse: AbuseSettings;
-  /** Evaluation ids worked on at once (default 8). */
+  /** Evaluation ids worked on at once (default 16). */
   concurrency?: number;
+  /**
+   * When to stop starting submissions (epoch ms, read against `clock`): those not started by then are left to
+   * redelivery, so that a slow batch answers before the function's timeout instead of failing whole.
+   */
+  startBefore?: number;
 }
 
 export interface ReceivedEvaluation {
   messageId: string;
   message: EvaluationMessage;
+  /** SQS deliveries of the message so far (this one included): the most retried go first. */
+  receiveCount?: number;
+}
+
+/** Why a submission was not started: the batch's time budget was spent (nothing was written for it). */
+export class DeferredError extends Error {
+  constructor() {
+    super('not started within the batch time budget; left to redelivery');
+    this.name = 'DeferredError';
+  }
 }
 
 export type Disposition = 'vote' | 'review' | 'duplicate' | 'waiting' | RejectReason;
@@ -120,10 +140,17 @@ export async function processEvaluations(
 ): Promise<EvaluationBatchReport> {
   const outcomes = new Map<string, Error | undefined>();
   const handled = new Map<string, Handled>();
-  const pending = groupByEvaluation(received);
-  const workers = Array.from({ length: Math.min(deps.concurrency ?? 8, pending.length) }, async () => {
+  // Most retried first, so that a message deferred before is not deferred again until it is parked.
+  const retries = (group: ReceivedEvaluation[]) => Math.max(...group.map((item) => item.receiveCount ?? 1));
+  const pending = groupByEvaluation(received).sort((a, b) => retries(b) - retries(a));
+  const outOfTime = () => deps.startBefore !== undefined && deps.clock().getTime() >= deps.startBefore;
+  const workers = Array.from({ length: Math.min(deps.concurrency ?? 16, pending.length) }, async () => {
     for (let group = pending.shift(); group; group = pending.shift()) {
       for (const item of group) {
+        if (outOfTime()) {
+          outcomes.set(item.messageId, new DeferredError());
+          continue;
+        }
         try {
           handled.set(item.messageId, await handleSubmission(deps, item.message));
           outcomes.set(item.messageId, undefined);
@@ -319,6 +346,9 @@ function report(
 
 // ---- The Lambda entry point ----------------------------------------------------------------------------------
 
+/** Half the consumer's 30 s timeout: a submission started at the last moment still has 15 s to end. */
+export const DEFAULT_BATCH_TIME_BUDGET_SECONDS = 15;
+
 const consumerEnv = z.object({
   EVALUATIONS_TABLE: tableName,
   EVALUATION_QUEUE_URL: requiredString,
@@ -332,6 +362,8 @@ const consumerEnv = z.object({
   ),
   /** JSON `{ holidays, workdays }` (shared/calendar.ts); absent: weekends off only. */
   HOLIDAY_CALENDAR: holidayCalendarEnv,
+  /** Seconds a batch may spend starting submissions; the rest of the function's timeout lets started ones end. */
+  BATCH_TIME_BUDGET_SECONDS: positiveInt(DEFAULT_BATCH_TIME_BUDGET_SECONDS),
 });
 
 /** Sends a waiting submission back to its queue with a delay; the correlation id rides along as before. */
@@ -348,9 +380,31 @@ export const createParking =
     );
   };
 
+/**
+ * The consumer's own DynamoDB client. A submission is a chain of ~7 calls, so a throttled table (or one call that
+ * hangs) decides whether a whole batch ends within its time: more attempts (standard mode, with the SDK's
+ * exponential back-off and jitter) absorb sustained throttling instead of failing the message, and a call that
+ * has not answered in 3 s — DynamoDB answers in milliseconds — is abandoned and retried rather than waited for
+ * until the batch times out. Every write here is conditional, so a retried write that had been applied is a no-op.
+ */
+export const CONSUMER_DYNAMODB_MAX_ATTEMPTS = 8;
+const CONSUMER_DYNAMODB_REQUEST_TIMEOUT_MS = 3_000;
+const consumerDocumentClient = () =>
+  createDocumentClient(
+    traced(
+      new DynamoDBClient({
+        requestHandler: { ...requestHandler, requestTimeout: CONSUMER_DYNAMODB_REQUEST_TIMEOUT_MS },
+        maxAttempts: CONSUMER_DYNAMODB_MAX_ATTEMPTS,
+      }),
+    ),
+  );
+
+/** What the handler needs beyond the processor's dependencies: how long a batch may start submissions. */
+type ConsumerDependencies = EvaluationProcessorDependencies & { batchTimeBudgetMs: number };
+
 // Built on first use, so that importing the module (tests, synth) needs no environment.
-const dependencies = once(async (): Promise<EvaluationProcessorDependencies> => {
-  const aws = await import('../../shared/aws');
+const dependencies = once(async (): Promise<ConsumerDependencies> => {
+  const aws = { documentClient: consumerDocumentClient(), ...eventBridgeClients(), ...sqsClients() };
   const config = loadConfig(consumerEnv);
   const tickets = loadTicketSettings();
   const publisher = createEventPublisher({
@@ -373,15 +427,21 @@ const dependencies = once(async (): Promise<EvaluationProcessorDependencies> => 
       calendar: config.HOLIDAY_CALENDAR,
     },
     abuse: { windowSeconds: config.ABUSE_WINDOW_SECONDS, threshold: config.ABUSE_BURST_THRESHOLD },
+    batchTimeBudgetMs: config.BATCH_TIME_BUDGET_SECONDS * 1000,
   };
 });
 
 export const handler = sqsBatchConsumer({
   schema: evaluationMessageSchema,
   processBatch: async (items, { logger, metrics }) => {
+    const deps = await dependencies();
     const report = await processEvaluations(
-      await dependencies(),
-      items.map((item) => ({ messageId: item.messageId, message: item.body })),
+      { ...deps, startBefore: deps.clock().getTime() + deps.batchTimeBudgetMs },
+      items.map((item) => ({
+        messageId: item.messageId,
+        message: item.body,
+        receiveCount: item.receiveCount,
+      })),
     );
     for (const [disposition, count] of Object.entries(report.dispositions)) {
       if (count > 0) metrics.addMetric(`Evaluations_${disposition}`, MetricUnit.Count, count);

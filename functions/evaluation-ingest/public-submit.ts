@@ -1,6 +1,7 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { evaluationSubmittedV1Event } from '../../events/catalogue';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
 import { loadConfig, requiredString } from '../../shared/config';
 import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher, type EventPublisher } from '../../shared/events';
@@ -44,9 +45,7 @@ export function createBusQueue(publisher: EventPublisher): EvaluationQueue {
 
 const submitEnv = z.object({ EVENT_BUS_NAME: requiredString });
 
-const eventBridgeClient = once(
-  async (): Promise<EventBridgeClient> => (await import('../../shared/aws')).eventBridge,
-);
+const eventBridgeClient = once(async (): Promise<EventBridgeClient> => eventBridgeClients().eventBridge);
 
 export const handler = routedHandler({
   name: 'public evaluation submission API',

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
 import { loadConfig, tableName } from '../../shared/config';
 import { defineRoute, pageOf } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
@@ -137,7 +138,7 @@ export const handler = routedHandler({
   contracts: EVALUATION_QUERY_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
-    const aws = await import('../../shared/aws');
+    const aws = dynamoDbClients();
     const store = createEvaluationStore({
       doc: aws.documentClient,
       evaluationsTable: loadConfig(queryEnv).EVALUATIONS_TABLE,

@@ -1,6 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { evaluationIdField, rectificationStatusField } from '../../events/rectification-transitioned.v1';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
 import type { AuthenticatedClient } from '../../shared/client-registry';
 import { loadConfig, requiredString } from '../../shared/config';
 import { defineRoute, pageOf } from '../../shared/contract';
@@ -50,6 +52,15 @@ export const listQuerySchema = z.object({
   cursor: z.string().min(1).max(2048).optional(),
 });
 
+/** A stage's deadline (domain/deadlines.ts `StageDeadline`). */
+const stageDeadlineSchema = z.object({
+  startDay: z.string().describe('The Asia/Shanghai day the stage started on (not counted).'),
+  dueDay: z.string().describe('The last day of the limit: a transition on or before it is in time.'),
+  metAt: z.string().optional().describe('When the transition that ended the stage was made.'),
+  cancelledAt: z.string().optional().describe('When the stage ended without it (the ticket was dismissed).'),
+  overdueDay: z.string().optional().describe('The day the miss was recorded on.'),
+});
+
 const ticketViewSchema = z.object({
   evaluationId: z.string(),
   caseId: z.string(),
@@ -59,12 +70,36 @@ const ticketViewSchema = z.object({
   level: z.number().int(),
   status: rectificationStatusField,
   openedAt: z.string(),
-  deadlines: z.unknown().describe('Each started stage (verify, rectify, revisit) with its due day.'),
-  overdue: z.unknown().describe('Which stages missed their deadline.'),
+  deadlines: z
+    .object({
+      verify: stageDeadlineSchema,
+      rectify: stageDeadlineSchema.optional(),
+      revisit: stageDeadlineSchema.optional(),
+    })
+    .describe('Each started stage with its deadline.'),
+  overdue: z
+    .object({ verify: z.boolean(), rectify: z.boolean(), revisit: z.boolean() })
+    .describe('Which stages missed their deadline.'),
   appealedFrom: z.enum(['open', 'verified']).optional(),
-  revisit: z.unknown().optional(),
-  dismissal: z.unknown().optional(),
-  transitions: z.array(z.unknown()).describe('Every transition: from, to, by, at (notes are never shown).'),
+  revisit: z
+    .object({ reached: z.boolean(), satisfaction: z.enum(['satisfied', 'unsatisfied']).optional() })
+    .optional()
+    .describe('The revisit of the evaluator, once made.'),
+  dismissal: z
+    .object({ finding: z.enum(['mistaken', 'malicious']), by: z.string(), at: z.string() })
+    .optional()
+    .describe('The decision that dismissed the bad review, kept for good.'),
+  transitions: z
+    .array(
+      z.object({
+        sequence: z.number().int(),
+        from: rectificationStatusField,
+        to: rectificationStatusField,
+        by: z.string().describe('Client id of the platform that made it.'),
+        at: z.string(),
+      }),
+    )
+    .describe('Every transition (notes are never shown).'),
   version: z.number().int(),
 });
 
@@ -221,7 +256,7 @@ export const handler = routedHandler({
   contracts: RECTIFICATION_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
-    const aws = await import('../../shared/aws');
+    const aws = { ...dynamoDbClients(), ...eventBridgeClients() };
     const { createEventPublisher } = await import('../../shared/events');
     const settings = loadTicketSettings();
     const store = createTicketStore({ doc: aws.documentClient, tableName: settings.tableName });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
 import { addCalendarDays, calendarDaySchema, type Day, shanghaiDay } from '../../shared/calendar';
 import { loadConfig, requiredString } from '../../shared/config';
 import { once } from '../../shared/entry';
@@ -154,7 +156,7 @@ const sweepEnv = z.object({
 export const handler = createSweepHandler(
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   once(async () => {
-    const aws = await import('../../shared/aws');
+    const aws = { ...dynamoDbClients(), ...eventBridgeClients() };
     const { createEventPublisher } = await import('../../shared/events');
     const settings = loadTicketSettings();
     const config = loadConfig(sweepEnv);

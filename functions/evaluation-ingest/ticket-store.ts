@@ -6,7 +6,7 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Day } from '../../shared/calendar';
 import { loadConfig, tableName } from '../../shared/config';
 import { inRegionScope, provinceOf } from '../../shared/regions';

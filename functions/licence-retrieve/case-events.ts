@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { caseStatusChangedEnvelopeV1 } from '../../events/case-status-changed.v1';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
 import { loadConfig, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
 import { settleEach, sqsBatchConsumer } from '../../shared/sqs-consumer';
@@ -26,7 +27,7 @@ export async function recordCaseEvents(
 const caseEventsEnv = z.object({ LICENCES_TABLE: tableName });
 
 const dependencies = once(async () => {
-  const aws = await import('../../shared/aws');
+  const aws = dynamoDbClients();
   const store = createLicenceStore({
     doc: aws.documentClient,
     table: loadConfig(caseEventsEnv).LICENCES_TABLE,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { positiveInt } from '../../shared/config';
 import { DEFAULT_MAX_FILE_BYTES } from './domain/licence';
 

@@ -1,5 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
 import type { AuthenticatedClient } from '../../shared/client-registry';
 import { loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
@@ -87,7 +89,17 @@ export const ISSUING_ROUTES = {
           status: z.enum(['valid', 'not_yet_valid', 'revoked', 'expired']),
           fileState: z.string().describe('awaiting_upload, recorded, rejected'),
           qrPayload: z.string(),
-          upload: z.unknown().optional().describe('The presigned PUT: url, method, headers, expiry.'),
+          upload: z
+            .object({
+              method: z.literal('PUT'),
+              url: z.string(),
+              headers: z
+                .record(z.string(), z.string())
+                .describe('Send exactly these headers: they are part of the signature.'),
+              expiresAt: z.string(),
+            })
+            .optional()
+            .describe('The presigned PUT for the file, until it is recorded.'),
         }),
       },
     },
@@ -229,7 +241,8 @@ export function createIssuingApi(deps: IssuingApiDependencies) {
             status: statusOf(licence, now),
             fileState: licence.file.state,
             qrPayload: qrPayloadOf(licence.licenceId),
-            ...(upload ? { upload } : {}),
+            // presignUpload signs PUTs only; the contract says so to callers.
+            ...(upload ? { upload: { ...upload, method: 'PUT' as const } } : {}),
           },
         };
       },
@@ -318,7 +331,7 @@ export const handler = routedHandler({
   contracts: ISSUING_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
-    const aws = await import('../../shared/aws');
+    const aws = { ...dynamoDbClients(), ...eventBridgeClients() };
     const config = loadConfig(issuingEnv);
     const store = createLicenceStore({ doc: aws.documentClient, table: config.LICENCES_TABLE });
     const files = createFileStore({

@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { licenceUseAuthorisationField, licenceUseOperationField } from '../../events/licence-accessed.v1';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
 import { loadConfig, tableName } from '../../shared/config';
 import { defineRoute, pageOf } from '../../shared/contract';
 import { routedHandler } from '../../shared/entry';
@@ -35,10 +37,10 @@ const licenceUseSchema = z.object({
   useId: z.string(),
   licenceId: z.string(),
   licenceName: z.string(),
-  operation: z.string().describe('list, fetch, download_url'),
+  operation: licenceUseOperationField,
   clientId: z.string(),
   clientName: z.string().optional(),
-  authorisation: z.unknown().describe("What authorised the use: the holder's token or a case."),
+  authorisation: licenceUseAuthorisationField,
   reason: z.string().optional(),
   accessedAt: z.string(),
 });
@@ -116,7 +118,7 @@ export const handler = routedHandler({
   contracts: HOLDER_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
-    const aws = await import('../../shared/aws');
+    const aws = dynamoDbClients();
     const store = createLicenceStore({
       doc: aws.documentClient,
       table: loadConfig(holderEnv).LICENCES_TABLE,

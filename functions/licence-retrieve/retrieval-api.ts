@@ -1,7 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { caseIdField } from '../../events/fields';
+import { maskedHolderField } from '../../events/licence-fields';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
+import { eventBridgeClients } from '../../shared/aws/eventbridge';
 import { type AuthenticatedClient, loadIdHmacKey } from '../../shared/client-registry';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
 import { defineRoute, pageOf } from '../../shared/contract';
@@ -33,7 +36,9 @@ import {
   isDigestHex,
 } from './domain/file';
 import {
+  HOLDER_CODE_TYPES,
   type HolderIdType,
+  LICENCE_MEDIA_TYPES,
   type Licence,
   parseQrPayload,
   statusOf,
@@ -105,6 +110,33 @@ export const verificationBodySchema = z
     'Send either digest or content.',
   );
 
+/** The holder as every answer shows it: the event's masked holder, its GB/T 36903 code type and masked name. */
+const maskedHolderViewSchema = maskedHolderField.extend({
+  holderCodeType: z
+    .enum([HOLDER_CODE_TYPES.citizen_id, HOLDER_CODE_TYPES.credit_code])
+    .describe('GB/T 36903 holder code type: 111 citizen ID number, 001 unified social credit code.'),
+  maskedName: z.string().describe("The holder's name, masked."),
+});
+
+/** What is known of the licence's file (domain/licence.ts `fileViewOf`). */
+const licenceFileViewSchema = z
+  .object({
+    mediaType: z.enum(LICENCE_MEDIA_TYPES),
+    state: z.enum(['awaiting_upload', 'recorded', 'rejected']),
+    size: z.number().int().optional().describe('Size in bytes; when recorded.'),
+    digests: z
+      .object({ sha256: z.string(), sm3: z.string().optional() })
+      .optional()
+      .describe(
+        'Hexadecimal digests of the stored file (SM3 under the national crypto profile); when recorded.',
+      ),
+    rejection: z
+      .enum(['size_mismatch', 'media_type_mismatch'])
+      .optional()
+      .describe('Why the uploaded file was refused; when rejected.'),
+  })
+  .describe('Media type, state and, once recorded, size and digests.');
+
 export const licenceSummarySchema = z.object({
   licenceId: z.string(),
   name: z.string(),
@@ -112,7 +144,7 @@ export const licenceSummarySchema = z.object({
   typeName: z.string(),
   licenceNumber: z.string(),
   status: z.enum(['valid', 'not_yet_valid', 'revoked', 'expired']),
-  holder: z.unknown().describe('The holder, masked: type, ID type, masked ID and name.'),
+  holder: maskedHolderViewSchema,
   issuer: z.object({ authorityCode: z.string(), authorityName: z.string(), jurisdictionCode: z.string() }),
   issuedOn: z.string(),
   validFrom: z.string(),
@@ -122,8 +154,8 @@ export const licenceSummarySchema = z.object({
 });
 
 const licenceViewSchema = licenceSummarySchema.extend({
-  surface: z.unknown().describe('Surface data (照面信息) as registered.'),
-  file: z.unknown().describe('Media type, state and, once recorded, size and digests.'),
+  surface: z.record(z.string(), z.string()).describe('Surface data (照面信息) as registered: field → value.'),
+  file: licenceFileViewSchema,
   download: z.object({ url: z.string(), expiresAt: z.string() }).optional(),
 });
 
@@ -447,7 +479,7 @@ export const handler = routedHandler({
   contracts: RETRIEVAL_ROUTES,
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
-    const aws = await import('../../shared/aws');
+    const aws = { ...dynamoDbClients(), ...eventBridgeClients() };
     const config = loadConfig(retrievalEnv);
     assertProfileSupported(config.CRYPTO_PROFILE);
     const store = createLicenceStore({ doc: aws.documentClient, table: config.LICENCES_TABLE });

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3EventNotificationEventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/s3';
 import type { z } from 'zod';
+import { dynamoDbClients } from '../../shared/aws/dynamodb';
 import { loadConfig, requiredString, tableName } from '../../shared/config';
 import { once } from '../../shared/entry';
 import type { HubLogger } from '../../shared/observability';
@@ -76,7 +77,7 @@ const uploadEnv = licenceSettingsEnv.extend({
 
 // Built on first use, so that importing the module (tests, synth) needs no environment.
 const dependencies = once(async (): Promise<UploadDependencies> => {
-  const aws = await import('../../shared/aws');
+  const aws = dynamoDbClients();
   const config = loadConfig(uploadEnv);
   assertProfileSupported(config.CRYPTO_PROFILE);
   return {

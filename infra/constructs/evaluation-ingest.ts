@@ -32,6 +32,7 @@ export interface EvaluationIngestProps {
 }
 
 const SERVICE_NAME = 'evaluation-ingest';
+const CONSUMER_TIMEOUT = Duration.seconds(30);
 /** Daily at 00:30 Asia/Shanghai: yesterday has ended, so every deadline due yesterday can be judged missed. */
 export const RECTIFICATION_SWEEP_SCHEDULE = 'cron(30 0 * * ? *)';
 /** Working days of each rectification stage (README "Deadlines"): verify, fix, revisit. */
@@ -106,8 +107,11 @@ export class EvaluationIngest extends Construct {
       entry: 'functions/evaluation-ingest/consumer.ts',
       serviceName: SERVICE_NAME,
       description: 'Judges evaluations against their cases: vote, review or rejection, burst flags, tickets',
-      timeout: Duration.seconds(30),
+      timeout: CONSUMER_TIMEOUT,
       memorySize: 1024,
+      // A slow batch (throttled table) stops starting submissions halfway and leaves the rest to redelivery,
+      // rather than timing out and failing every message of the batch.
+      environment: { BATCH_TIME_BUDGET_SECONDS: String(CONSUMER_TIMEOUT.toSeconds() / 2) },
     });
     this.evaluations = new SqsConsumer(this, 'Evaluations', {
       config,

@@ -12,11 +12,17 @@ import {
   SystemLogLevel,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type BundlingOptions,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 import { runbookAnchor } from './dead-letter-queue';
 import { HubTable } from './hub-table';
 import { acknowledgeNag, nagArnReference } from './nag';
@@ -31,6 +37,57 @@ export const METRICS_NAMESPACE = 'zwfw-hub';
 // ESM bundles still meet CommonJS dependencies that call require(); the shim gives them one.
 const ESM_REQUIRE_SHIM =
   "import { createRequire as __hubCreateRequire } from 'node:module'; const require = __hubCreateRequire(import.meta.url);";
+
+/**
+ * How every function is bundled: an ESM bundle built by the local esbuild, minified, with a source map and every
+ * dependency (AWS SDK included) inside, so the bundle the local runtime runs is the artifact that deploys. The
+ * bundle benchmark and the bundle tests build with `hubEsbuildOptions`, derived from this object, never a copy.
+ */
+export const HUB_BUNDLING = {
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  target: HUB_ESBUILD_TARGET,
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_SHIM,
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
+  bundleAwsSDK: true,
+  externalModules: [] as string[],
+} satisfies BundlingOptions;
+
+/** What CDK leaves out of a bundle when it does not bundle the AWS SDK (its default for Node 18 and later). */
+const RUNTIME_PROVIDED_SDK = ['@aws-sdk/*'];
+
+/**
+ * The esbuild options CDK derives from HUB_BUNDLING for one entry (aws-lambda-nodejs `Bundling`: `--bundle
+ * --platform=node --target --format --outfile --minify --sourcemap --sources-content --external --banner
+ * --main-fields`), for code that builds a function's bundle itself. `bundleAwsSDK: false` leaves `@aws-sdk/*` to
+ * the runtime, as CDK would.
+ */
+export function hubEsbuildOptions(
+  entry: string,
+  outfile: string,
+  options: { bundleAwsSDK?: boolean } = {},
+): BuildOptions & { entryPoints: string[]; outfile: string } {
+  const bundleAwsSDK = options.bundleAwsSDK ?? HUB_BUNDLING.bundleAwsSDK;
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: HUB_BUNDLING.format === OutputFormat.ESM ? 'esm' : 'cjs',
+    target: HUB_BUNDLING.target,
+    mainFields: [...HUB_BUNDLING.mainFields],
+    banner: { js: HUB_BUNDLING.banner },
+    minify: HUB_BUNDLING.minify,
+    // SourceMapMode.DEFAULT: a separate .map file named in the bundle, as `--sourcemap` does.
+    sourcemap: HUB_BUNDLING.sourceMap,
+    sourcesContent: HUB_BUNDLING.sourcesContent,
+    external: [...HUB_BUNDLING.externalModules, ...(bundleAwsSDK ? [] : RUNTIME_PROVIDED_SDK)],
+  };
+}
 
 export type TableAccess = 'read' | 'write' | 'readWrite';
 
@@ -59,6 +116,8 @@ const FIVE_MINUTE_SUM = { period: Duration.minutes(5), statistic: 'Sum' } as con
  * (the private cloud) — a place in its isolated subnets, so no function there can be forgotten outside.
  */
 export class HubFunction extends NodejsFunction {
+  /** Repository-relative entry file, as given (the bundle benchmark builds each function from it). */
+  readonly entry: string;
   readonly timeoutDuration: Duration;
   readonly serviceRole: Role;
   readonly logGroupResource: LogGroup;
@@ -102,20 +161,9 @@ export class HubFunction extends NodejsFunction {
         ...commonEnvironment(props.platform, props.serviceName),
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: HUB_ESBUILD_TARGET,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_SHIM,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        bundleAwsSDK: true,
-        externalModules: [],
-      },
+      bundling: { ...HUB_BUNDLING, mainFields: [...HUB_BUNDLING.mainFields], externalModules: [] },
     });
+    this.entry = props.entry;
     this.timeoutDuration = timeout;
     this.serviceRole = serviceRole;
     this.logGroupResource = logGroup;

@@ -1,8 +1,9 @@
 /**
  * 动态考评 · 可视化展示: reads the published assessment snapshots (snapshots/index.json, snapshots/<period>.json,
  * the files the rollup writes to the assessments bucket) and shows the provinces ranked by a rate, the nation's
- * monthly trend and a drill-down to a province's cities/counties and departments. Plain browser JavaScript: the
- * page needs no build step, and the charts are Apache ECharts, vendored beside it (no CDN).
+ * monthly trend and a drill-down to a province's cities/counties and departments, then to a department's items
+ * (read from the province's item snapshot, snapshots/<period>/items-<province>.json, only when asked for). Plain
+ * browser JavaScript: the page needs no build step, and the charts are Apache ECharts, vendored beside it (no CDN).
  */
 
 /** The rates a reader ranks by, with their Chinese labels (the snapshot's names are English). */
@@ -13,8 +14,16 @@ const METRICS = {
 };
 const RATE_DECIMALS = 2;
 
-const state = { periods: [], snapshot: undefined, metric: 'onTimeCompletionRate', province: undefined };
+const state = {
+  periods: [],
+  period: undefined,
+  snapshot: undefined,
+  metric: 'onTimeCompletionRate',
+  province: undefined,
+  department: undefined,
+};
 const snapshots = new Map();
+const itemSnapshots = new Map();
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -32,6 +41,21 @@ async function fetchJson(url) {
 function loadSnapshot(period) {
   if (!snapshots.has(period)) snapshots.set(period, fetchJson(`snapshots/${period}.json`));
   return snapshots.get(period);
+}
+
+/** A province without cases in the period has no item snapshot (404): it has no items to show. */
+async function fetchItemSnapshot(period, province) {
+  const url = `snapshots/${period}/items-${province}.json`;
+  const response = await fetch(url, { cache: 'no-store' });
+  if (response.status === 404) return { scopes: [] };
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function loadItemSnapshot(period, province) {
+  const key = `${period}/${province}`;
+  if (!itemSnapshots.has(key)) itemSnapshots.set(key, fetchItemSnapshot(period, province));
+  return itemSnapshots.get(key);
 }
 
 const provincesOf = (snapshot) => snapshot.scopes.filter((scope) => scope.level === 'province');
@@ -142,6 +166,7 @@ async function renderTrend() {
 
 function drillDown(province) {
   if (!province || !state.snapshot) return;
+  if (province !== state.province) hideItems();
   state.province = province;
   const scopes = state.snapshot.scopes;
   const provinceScope = scopes.find((scope) => scope.level === 'province' && scope.province === province);
@@ -152,14 +177,12 @@ function drillDown(province) {
       scope.level === 'region' && scope.regionCode?.startsWith(prefix) && scope.regionCode !== province,
   );
   $('[data-testid="drilldown-name"]').textContent = provinceScope?.provinceName ?? province;
-  const rowsOf = (list, key) =>
-    list.map((scope) => {
-      const tr = document.createElement('tr');
-      tr.dataset.testid = `${key}-${scope[key]}`;
-      tr.append(cell(scope[key] ?? '', key), ...rateCells(scope));
-      return tr;
-    });
-  $('[data-testid="departments"] tbody').replaceChildren(...rowsOf(departments, 'departmentCode'));
+  const departmentRows = rowsOf(departments, 'departmentCode');
+  for (const tr of departmentRows) {
+    tr.classList.toggle('selected', tr.dataset.code === state.department);
+    tr.addEventListener('click', () => showItems(tr.dataset.code));
+  }
+  $('[data-testid="departments"] tbody').replaceChildren(...departmentRows);
   $('[data-testid="regions"] tbody').replaceChildren(...rowsOf(regions, 'regionCode'));
   $('#drilldown').hidden = false;
   for (const row of document.querySelectorAll('#ranking tbody tr')) {
@@ -168,12 +191,56 @@ function drillDown(province) {
   renderTrend();
 }
 
+/** A table row per scope, led by its code (`key`), then its rates and received count. */
+function rowsOf(list, key) {
+  return list.map((scope) => {
+    const tr = document.createElement('tr');
+    tr.dataset.testid = `${key}-${scope[key]}`;
+    tr.dataset.code = scope[key] ?? '';
+    tr.append(cell(scope[key] ?? '', key), ...rateCells(scope));
+    return tr;
+  });
+}
+
+function hideItems() {
+  state.department = undefined;
+  $('#items-section').hidden = true;
+  $('#items tbody').replaceChildren();
+  delete document.body.dataset.loadedItems;
+}
+
+/** The items of a department of the selected province, in the selected period. */
+async function showItems(departmentCode) {
+  const { period, province } = state;
+  if (!departmentCode || !province) return;
+  state.department = departmentCode;
+  for (const row of document.querySelectorAll('#departments tbody tr')) {
+    row.classList.toggle('selected', row.dataset.code === departmentCode);
+  }
+  try {
+    const snapshot = await loadItemSnapshot(period, province);
+    // Another click (or period) came first while this one was loading: its answer is the one to show.
+    if (state.period !== period || state.province !== province || state.department !== departmentCode) return;
+    const items = snapshot.scopes.filter(
+      (scope) => scope.level === 'item' && scope.departmentCode === departmentCode,
+    );
+    $('[data-testid="items-department"]').textContent = departmentCode;
+    $('#items tbody').replaceChildren(...rowsOf(items, 'itemCode'));
+    $('#items-section').hidden = false;
+    document.body.dataset.loadedItems = `${period}#${province}#${departmentCode}`;
+  } catch (error) {
+    $('#status').textContent = `事项加载失败 (failed to load the items): ${error.message}`;
+  }
+}
+
 async function showPeriod(period) {
   state.snapshot = await loadSnapshot(period);
+  state.period = period;
   renderNation(state.snapshot);
   renderRanking(state.snapshot);
   await renderTrend();
   if (state.province) drillDown(state.province);
+  if (state.department) await showItems(state.department);
   $('#rounding').textContent = state.snapshot.rounding;
   const { coverage } = state.snapshot;
   $('#status').textContent =

@@ -15,6 +15,8 @@ export const DASHBOARD_PATH = '/dashboard';
 const SNAPSHOTS_PREFIX = 'assessments/';
 /** A period is a day or a month: nothing else names a file the page may read. */
 const PERIOD_PATTERN = /^\d{4}-\d{2}(-\d{2})?$/;
+/** A province's item snapshot of a period (snapshot.ts `itemSnapshotKeysOf`): `<period>/items-<province>.json`. */
+const ITEM_SNAPSHOT_PATTERN = /^(\d{4}-\d{2}(?:-\d{2})?)\/items-(\d{2}0000)\.json$/;
 
 export const DASHBOARD_SOURCE_DIR = join(REPO_ROOT, 'infra', 'dashboard');
 const ECHARTS_FILE = join(REPO_ROOT, 'node_modules', 'echarts', 'dist', 'echarts.min.js');
@@ -36,6 +38,8 @@ export interface DashboardSource {
   listPeriods(): Promise<string[]>;
   /** The snapshot's JSON, or undefined when none is published. */
   readSnapshot(period: string): Promise<Buffer | undefined>;
+  /** A province's item snapshot of the period, or undefined when none is published (or the source has none). */
+  readItemSnapshot?(period: string, province: string): Promise<Buffer | undefined>;
 }
 
 /** The assessments bucket (locally s3rver) as the dashboard's source. */
@@ -56,18 +60,20 @@ export function s3DashboardSource(s3: S3Client, bucket: string): DashboardSource
       } while (token);
       return periods.sort();
     },
-    async readSnapshot(period) {
-      try {
-        const object = await s3.send(
-          new GetObjectCommand({ Bucket: bucket, Key: `${SNAPSHOTS_PREFIX}${period}.json` }),
-        );
-        return Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()));
-      } catch (error) {
-        if ((error as Error).name === 'NoSuchKey') return undefined;
-        throw error;
-      }
-    },
+    readSnapshot: (period) => readObject(s3, bucket, `${SNAPSHOTS_PREFIX}${period}.json`),
+    readItemSnapshot: (period, province) =>
+      readObject(s3, bucket, `${SNAPSHOTS_PREFIX}${period}/items-${province}.json`),
   };
+}
+
+async function readObject(s3: S3Client, bucket: string, key: string): Promise<Buffer | undefined> {
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()));
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
 }
 
 export async function dashboardResponse(
@@ -104,10 +110,22 @@ async function snapshotResponse(name: string, source: DashboardSource | undefine
     const periods = source ? await source.listPeriods() : [];
     return json({ periods });
   }
+  const item = ITEM_SNAPSHOT_PATTERN.exec(name);
+  if (item) {
+    const [, period, province] = item as unknown as [string, string, string];
+    const snapshot = await source?.readItemSnapshot?.(period, province);
+    return snapshot
+      ? jsonBody(snapshot)
+      : text(404, 'No item snapshot is published for this province and period.');
+  }
   const period = name.replace(/\.json$/, '');
   if (!name.endsWith('.json') || !PERIOD_PATTERN.test(period)) return text(404, 'No such snapshot.');
   const snapshot = source ? await source.readSnapshot(period) : undefined;
   if (!snapshot) return text(404, 'No snapshot is published for this period.');
+  return jsonBody(snapshot);
+}
+
+function jsonBody(snapshot: Buffer): HttpResponse {
   return {
     statusCode: 200,
     headers: { 'Content-Type': ['application/json; charset=utf-8'] },

@@ -29,12 +29,17 @@ import { seedLocalData } from './seed';
 import { type SqsPollers, startSqsPollers } from './sqs-poller';
 import { synth } from './synth';
 import { createTargetDelivery } from './targets';
-import { loadHubModel } from './template';
+import { loadHubModel, routesOfSharedPort, routesOfStack } from './template';
 import { type LocalFunctionHost, REPO_ROOT, startFunctionHost } from './workers';
 
 export interface HubOptions {
   /** Gateway port; 0 picks a free one (tests). Default: HUB_PORT or 3000. */
   port?: number;
+  /**
+   * Port of the public cloud's API alone (its routes only, as the internet sees it); 0 picks a free one. Default:
+   * HUB_PUBLIC_PORT, else a free port when `port` is 0, else `port` + 1.
+   */
+  publicPort?: number;
   /** State that survives restarts (tables, objects, logs, outputs). Default: <repo>/.hub */
   stateDir?: string;
   /** Cloud assembly to run. Default: <stateDir>/cdk.out, synthesised first. */
@@ -67,7 +72,10 @@ export interface HubOptions {
 }
 
 export interface RunningHub {
+  /** Every route of both clouds (where both declare one, the private cloud's), GET /health, /dashboard. */
   port: number;
+  /** The public cloud's API only, and /dashboard read from the public cloud's published snapshots. */
+  publicPort: number;
   endpoints: HubEndpoints;
   outputs: StackOutputs;
   model: HubModel;
@@ -248,16 +256,19 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     const scheduler = startScheduler({ model, deliver, log: logEntry });
     stoppers.push({ name: 'scheduler', stop: () => scheduler.stop() });
 
+    const clouds = cloudStacksOf(model);
+    const usagePlans =
+      options.enforceUsagePlans === undefined ? {} : { enforceUsagePlans: options.enforceUsagePlans };
     const gateway = await startGateway({
-      model,
+      model: { ...model, routes: routesOfSharedPort(model.routes, clouds.private) },
       host,
       port: gatewayPort,
       isReady: () => ready,
       log: logEntry,
-      ...dashboardOf(model, clients.s3),
-      ...(options.enforceUsagePlans === undefined ? {} : { enforceUsagePlans: options.enforceUsagePlans }),
+      ...dashboardOf(model, clients.s3, clouds.private, 'AssessmentsBucketName'),
+      ...usagePlans,
     });
-    // The gateway stops first so that no request arrives while the rest goes down.
+    // The gateways stop first so that no request arrives while the rest goes down.
     stoppers.push({
       name: 'gateway',
       stop: () => {
@@ -265,9 +276,20 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
         return gateway.stop();
       },
     });
+    const publicGateway = await startGateway({
+      model: { ...model, routes: routesOfStack(model.routes, clouds.public) },
+      host,
+      port: options.publicPort ?? defaultPublicPort(requestedPort),
+      isReady: () => ready,
+      log: (entry) => logEntry({ ...entry, api: 'public' }),
+      // What the public cloud serves: the copies the snapshot publisher made, not the private bucket.
+      ...dashboardOf(model, clients.s3, clouds.public, 'SnapshotsBucketName'),
+      ...usagePlans,
+    });
+    stoppers.push({ name: 'public gateway', stop: () => publicGateway.stop() });
     checkAborted();
 
-    const hubEndpoints = writeHubFiles(stateDir, model, endpoints, gateway.port);
+    const hubEndpoints = writeHubFiles(stateDir, model, endpoints, gateway.port, publicGateway.port);
     ready = true;
 
     const drained = async ({ timeoutMs = 60_000 } = {}) => {
@@ -282,6 +304,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
 
     return {
       port: gateway.port,
+      publicPort: publicGateway.port,
       endpoints: hubEndpoints,
       outputs: model.outputs,
       model,
@@ -303,9 +326,28 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
   }
 }
 
-/** `/dashboard` reads the assessments bucket the private stack names (AssessmentsBucketName), when it has one. */
-function dashboardOf(model: HubModel, s3: S3Client): { dashboard?: DashboardSource } {
-  const outputs = Object.entries(model.outputs).find(([stack]) => stack.endsWith('-private'))?.[1];
-  const bucket = outputs?.AssessmentsBucketName;
+/** The names of the private and public cloud stacks of the assembly (`zwfw-<stage>-private|public`). */
+function cloudStacksOf(model: HubModel): { private: string; public: string } {
+  const stacks = Object.keys(model.outputs);
+  const named = (suffix: string) => stacks.find((stack) => stack.endsWith(suffix)) ?? `(no${suffix} stack)`;
+  return { private: named('-private'), public: named('-public') };
+}
+
+function defaultPublicPort(requestedPort: number): number {
+  if (process.env.HUB_PUBLIC_PORT !== undefined) return Number(process.env.HUB_PUBLIC_PORT);
+  return requestedPort === 0 ? 0 : requestedPort + 1;
+}
+
+/**
+ * `/dashboard` reads the snapshots of the bucket a stack names in its outputs: the shared port the private
+ * assessments bucket (what the rollup just wrote), the public port the published copies (what the cloud serves).
+ */
+function dashboardOf(
+  model: HubModel,
+  s3: S3Client,
+  stack: string,
+  outputKey: string,
+): { dashboard?: DashboardSource } {
+  const bucket = model.outputs[stack]?.[outputKey];
   return bucket ? { dashboard: s3DashboardSource(s3, bucket) } : {};
 }

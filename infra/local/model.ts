@@ -85,6 +85,8 @@ export interface FunctionModel {
   runtime: string;
   timeoutSeconds: number;
   memoryMb: number;
+  /** `ReservedConcurrentExecutions`: at most this many invocations at once (asynchronous ones wait their turn). */
+  reservedConcurrency?: number;
   /** Resolved: every Ref/GetAtt replaced by local names, URLs and ARNs. */
   environment: Record<string, string>;
 }
@@ -101,7 +103,7 @@ export interface EventSourceMappingModel {
 }
 
 export interface RouteModel {
-  /** Which REST API (public and private APIs share the one local port). */
+  /** Which REST API (`<stack>/<logical id>`); the hub serves each API's routes on its own port too. */
   apiKey: ResourceKey;
   method: string; // GET, POST, ... or ANY
   /** Resource path with API Gateway placeholders, e.g. `/v1/cases/{caseId}` or `/v1/cases:batch`. */

@@ -12,6 +12,8 @@ export type StackOutputs = Record<string, Record<string, string>>;
 export interface HubEndpoints extends LocalEndpoints {
   /** Base URL of the gateway: every route and GET /health. */
   gateway: string;
+  /** Base URL of the public cloud's API alone. */
+  publicGateway?: string;
   region: string;
   account: string;
 }
@@ -24,9 +26,11 @@ export function writeHubFiles(
   model: HubModel,
   endpoints: LocalEndpoints,
   gatewayPort: number,
+  publicGatewayPort?: number,
 ): HubEndpoints {
   const hubEndpoints: HubEndpoints = {
     gateway: `http://127.0.0.1:${gatewayPort}`,
+    ...(publicGatewayPort === undefined ? {} : { publicGateway: `http://127.0.0.1:${publicGatewayPort}` }),
     ...endpoints,
     region: LOCAL_REGION,
     account: LOCAL_ACCOUNT,

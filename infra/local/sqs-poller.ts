@@ -8,7 +8,12 @@
  * WaitTimeSeconds unless the batch fills, so we poll with WaitTimeSeconds=0 and pause between empty polls;
  * it moves a message to the DLQ itself when the visibility timeout of its maxReceiveCount-th receive runs
  * out. Should a message ever arrive with more receives than allowed, the poller moves it, as SQS would.
+ *
+ * Lambda's pollers long-poll, so an empty queue costs the hub nothing. Our short polls are not free (each is a
+ * signed request the engine answers in this process), so while a queue is empty only one loop of its mapping
+ * keeps looking (the lookout) and the others wait; the lookout wakes them the moment it receives a message.
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityCommand,
@@ -89,6 +94,7 @@ export function startSqsPollers(options: SqsPollerOptions): SqsPollers {
       invocationErrors: 0,
     };
     const context: MappingContext = {
+      lookout: new Lookout(),
       mapping,
       queue,
       dlq,
@@ -106,8 +112,11 @@ export function startSqsPollers(options: SqsPollerOptions): SqsPollers {
     const concurrency = queue.fifo
       ? 1
       : Math.min(mapping.maximumConcurrency ?? DEFAULT_CONCURRENCY, DEFAULT_CONCURRENCY);
-    for (let i = 0; i < concurrency; i++) loops.push(pollLoop(context));
+    for (let i = 0; i < concurrency; i++) loops.push(pollLoop(context, i));
   }
+
+  // Each loop waits on the stop signal (a pause or its lookout): as many listeners as loops is expected.
+  setMaxListeners(Math.max(10, loops.length + 1), abort.signal);
 
   const idle = async (): Promise<boolean> => (await busyQueues()).length === 0 && state.running === 0;
 
@@ -146,7 +155,44 @@ export function startSqsPollers(options: SqsPollerOptions): SqsPollers {
   };
 }
 
+/**
+ * Who of a mapping's loops looks for messages while its queue is empty. One loop (the first to find the queue
+ * empty) keeps polling; the others park until it, or any loop, receives messages again.
+ */
+export class Lookout {
+  private watcher: number | undefined;
+  private parked: (() => void)[] = [];
+
+  /** The loop found the queue empty: the watcher pauses and polls again, the others wait for work. */
+  async idle(loop: number, idleDelayMs: number, signal: AbortSignal): Promise<void> {
+    this.watcher ??= loop;
+    if (this.watcher === loop) return pause(idleDelayMs, signal);
+    if (signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        signal.removeEventListener('abort', wake);
+        this.parked = this.parked.filter((other) => other !== wake);
+        resolve();
+      };
+      this.parked.push(wake);
+      signal.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /** Messages arrived: every parked loop polls again, and the next empty poll chooses a new watcher. */
+  sighted(): void {
+    this.watcher = undefined;
+    for (const wake of this.parked.splice(0)) wake();
+  }
+
+  /** How many loops wait for work (tests). */
+  get waiting(): number {
+    return this.parked.length;
+  }
+}
+
 interface MappingContext {
+  lookout: Lookout;
   mapping: EventSourceMappingModel;
   queue: QueueModel;
   dlq: QueueModel | undefined;
@@ -161,12 +207,12 @@ interface MappingContext {
   idleDelayMs: number;
 }
 
-async function pollLoop(ctx: MappingContext): Promise<void> {
+async function pollLoop(ctx: MappingContext, loop: number): Promise<void> {
   while (!ctx.signal.aborted) {
     try {
       const messages = await collectBatch(ctx);
       if (messages.length === 0) {
-        await pause(ctx.idleDelayMs, ctx.signal);
+        await ctx.lookout.idle(loop, ctx.idleDelayMs, ctx.signal);
         continue;
       }
       ctx.state.running++;
@@ -212,7 +258,11 @@ async function collectBatch(ctx: MappingContext): Promise<Message[]> {
     // The engine can hand out one message twice in one call when its visibility runs out meanwhile.
     for (const message of Messages) if (message.MessageId) byId.set(message.MessageId, message);
     if (byId.size === 0) return [];
-    if (windowEnds === 0) windowEnds = Date.now() + maximumBatchingWindowSeconds * 1000;
+    if (windowEnds === 0) {
+      // The first messages of a batch: the mapping's other loops start gathering theirs at once.
+      ctx.lookout.sighted();
+      windowEnds = Date.now() + maximumBatchingWindowSeconds * 1000;
+    }
     if (Date.now() >= windowEnds) break;
     if (Messages.length < wanted) await pause(Math.min(50, windowEnds - Date.now()), ctx.signal);
   }
@@ -349,18 +399,23 @@ async function moveToDeadLetterQueue(ctx: MappingContext, message: Message): Pro
   countDeadLetter(ctx, message);
 }
 
+/** Every chunk of ten at once: the batch's loop cannot gather its next batch before its deletes are done. */
 async function deleteMessages(ctx: MappingContext, messages: Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const chunk = messages.slice(i, i + 10);
-    const { Failed = [] } = await ctx.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: ctx.queue.queueUrl,
-        Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle })),
-      }),
-    );
-    if (Failed.length)
-      ctx.log({ level: 'WARN', message: 'delete failed', mapping: ctx.mapping.key, failed: Failed });
-  }
+  const chunks = Array.from({ length: Math.ceil(messages.length / 10) }, (_, i) =>
+    messages.slice(i * 10, (i + 1) * 10),
+  );
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      const { Failed = [] } = await ctx.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: ctx.queue.queueUrl,
+          Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+      if (Failed.length)
+        ctx.log({ level: 'WARN', message: 'delete failed', mapping: ctx.mapping.key, failed: Failed });
+    }),
+  );
 }
 
 async function messagesIn(sqs: SQSClient, queue: QueueModel): Promise<number> {

@@ -28,10 +28,11 @@ export const DEFAULT_RETRY_DELAYS_MS = [1_000, 2_000] as const;
 export function createTargetDelivery(options: TargetDeliveryOptions): TargetDelivery {
   const log = options.log ?? logToStderr;
   const retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  const limits = new Map<string, ConcurrencyLimit>();
   return async (target, event) => {
     const eventId = eventIdOf(event);
     try {
-      const send = senderFor(target, options);
+      const send = senderFor(target, options, limits);
       const payload = targetPayload(target, event);
       await withRetries(
         () => send(payload, event),
@@ -60,12 +61,18 @@ export function createTargetDelivery(options: TargetDeliveryOptions): TargetDeli
 
 type Sender = (payload: TargetPayload, event: unknown) => Promise<void>;
 
-function senderFor(target: TargetModel, options: TargetDeliveryOptions): Sender {
+function senderFor(
+  target: TargetModel,
+  options: TargetDeliveryOptions,
+  limits: Map<string, ConcurrencyLimit>,
+): Sender {
   switch (target.kind) {
-    case 'function':
+    case 'function': {
+      const limit = limitOf(target.functionKey, options.model, limits);
       return async (payload) => {
-        await options.host.invoke(target.functionKey, payload.value);
+        await limit(() => options.host.invoke(target.functionKey, payload.value));
       };
+    }
     case 'queue': {
       const queue = options.model.queues.find((candidate) => candidate.key === target.queueKey);
       if (!queue) throw new Error(`target queue ${target.queueKey} is not in the model`);
@@ -91,6 +98,46 @@ function senderFor(target: TargetModel, options: TargetDeliveryOptions): Sender 
       };
     }
   }
+}
+
+type ConcurrencyLimit = <T>(run: () => Promise<T>) => Promise<T>;
+
+const unlimited: ConcurrencyLimit = (run) => run();
+
+/**
+ * Lambda runs a function with reserved concurrency N at most N at a time; its asynchronous invocations (the ones
+ * EventBridge and Scheduler make) wait in Lambda's queue meanwhile. The same here: a FIFO of waiting deliveries.
+ */
+function limitOf(
+  functionKey: string,
+  model: HubModel,
+  limits: Map<string, ConcurrencyLimit>,
+): ConcurrencyLimit {
+  const reserved = model.functions.find((fn) => fn.key === functionKey)?.reservedConcurrency;
+  if (reserved === undefined || reserved <= 0) return unlimited;
+  let limit = limits.get(functionKey);
+  if (!limit) {
+    limit = concurrencyLimit(reserved);
+    limits.set(functionKey, limit);
+  }
+  return limit;
+}
+
+export function concurrencyLimit(max: number): ConcurrencyLimit {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (run) => {
+    // A finishing run hands its slot straight to the next in line, so no newcomer can slip in between.
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running += 1;
+    try {
+      return await run();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    }
+  };
 }
 
 interface TargetPayload {

@@ -172,21 +172,39 @@ export function buildHubModel(stacks: StackTemplate[], options: BuildModelOption
 }
 
 /**
- * The public and private APIs share the one local port, so a route both declare could not be told apart locally:
- * refused at load time rather than served by whichever API happens to come first.
+ * A route is one API's: the same method and path twice in one API cannot be told apart and is refused. Both APIs
+ * may declare the same route (token introspection is served by each cloud): the hub serves each API on its own
+ * port as well, and its shared port gives such a route to the private API (`routesOfSharedPort`).
  */
 function refuseSharedRoutes(routes: readonly RouteModel[]): void {
-  const apiOf = new Map<string, string>();
+  const seen = new Set<string>();
   for (const route of routes) {
-    const id = `${route.method} ${route.resourcePath}`;
-    const other = apiOf.get(id);
-    if (other !== undefined && other !== route.apiKey) {
-      throw new Error(
-        `${id} is declared by both ${other} and ${route.apiKey}; one local port cannot serve both`,
-      );
-    }
-    apiOf.set(id, route.apiKey);
+    const id = `${route.apiKey} ${route.method} ${route.resourcePath}`;
+    if (seen.has(id))
+      throw new Error(`${route.method} ${route.resourcePath} is declared twice by ${route.apiKey}`);
+    seen.add(id);
   }
+}
+
+/** The routes of the REST APIs of one stack (e.g. the public cloud's), for a port that serves only that cloud. */
+export function routesOfStack(routes: readonly RouteModel[], stackName: string): RouteModel[] {
+  return routes.filter((route) => route.apiKey.startsWith(`${stackName}/`));
+}
+
+/**
+ * The routes of the port that serves both clouds (the hub's contract: every route on one port): every route, and
+ * where both APIs declare one, only the preferred stack's (the private cloud's, whose introspection sees
+ * revocations).
+ */
+export function routesOfSharedPort(routes: readonly RouteModel[], preferredStackName: string): RouteModel[] {
+  const preferred = new Set(
+    routesOfStack(routes, preferredStackName).map((route) => `${route.method} ${route.resourcePath}`),
+  );
+  return routes.filter(
+    (route) =>
+      route.apiKey.startsWith(`${preferredStackName}/`) ||
+      !preferred.has(`${route.method} ${route.resourcePath}`),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -320,6 +338,9 @@ function functionModel(ctx: ResourceContext): FunctionModel | undefined {
     runtime,
     timeoutSeconds: numberOr(p.Timeout, 3),
     memoryMb: numberOr(p.MemorySize, 128),
+    ...(p.ReservedConcurrentExecutions === undefined
+      ? {}
+      : { reservedConcurrency: Number(p.ReservedConcurrentExecutions) }),
     environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)])),
   };
 }

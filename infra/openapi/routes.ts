@@ -2,6 +2,7 @@ import { IDENTITY_ROUTES } from '../../functions/auth-verify/identity-api';
 import { TOKEN_ROUTES } from '../../functions/auth-verify/tokens-api';
 import { CASE_ROUTES } from '../../functions/case-aggregate/api';
 import { ITEM_ROUTES } from '../../functions/case-aggregate/items-api';
+import { PUBLIC_ASSESSMENT_ROUTES } from '../../functions/case-aggregate/public-assessments';
 import { STATS_ROUTES } from '../../functions/case-aggregate/stats-api';
 import { EVALUATION_ROUTES } from '../../functions/evaluation-ingest/api';
 import { EVALUATION_QUERY_ROUTES } from '../../functions/evaluation-ingest/query-api';
@@ -22,6 +23,7 @@ export const HUB_ROUTES = {
   cases: CASE_ROUTES,
   items: ITEM_ROUTES,
   stats: STATS_ROUTES,
+  publicAssessments: PUBLIC_ASSESSMENT_ROUTES,
   evaluations: EVALUATION_ROUTES,
   evaluationQueries: EVALUATION_QUERY_ROUTES,
   rectifications: RECTIFICATION_ROUTES,

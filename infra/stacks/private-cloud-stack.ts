@@ -7,6 +7,7 @@ import { EvaluationIngest } from '../constructs/evaluation-ingest';
 import { HubRestApi } from '../constructs/hub-rest-api';
 import { LicenceRetrieval } from '../constructs/licence-retrieval';
 import { PlatformCore } from '../constructs/platform-core';
+import { SnapshotPublisher } from '../constructs/snapshot-publication';
 
 export interface PrivateCloudStackProps extends StackProps {
   config: StageConfig;
@@ -25,6 +26,7 @@ export class PrivateCloudStack extends Stack {
   readonly caseAggregation: CaseAggregation;
   readonly evaluationIngest: EvaluationIngest;
   readonly licenceRetrieval: LicenceRetrieval;
+  readonly snapshotPublisher: SnapshotPublisher;
 
   constructor(scope: Construct, id: string, props: PrivateCloudStackProps) {
     super(scope, id, props);
@@ -60,6 +62,12 @@ export class PrivateCloudStack extends Stack {
       platform: this.platform,
       api: this.api,
       tokenIssuer,
+    });
+    // Private → public: only judged, non-personal assessment snapshots leave, copied by this one publisher.
+    this.snapshotPublisher = new SnapshotPublisher(this, 'SnapshotPublisher', {
+      platform: this.platform,
+      assessmentsBucket: this.caseAggregation.assessmentsBucket,
+      assessmentsKey: this.caseAggregation.key,
     });
     this.addOutputs();
   }

@@ -22,12 +22,13 @@ import { AlarmTopic } from '../constructs/alarm-topic';
 import { type ClientAuthorizer, createClientAuthorizer } from '../constructs/client-authorizer';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { EventArchive } from '../constructs/event-archive';
-import { createHubBucket } from '../constructs/hub-bucket';
 import { HubRestApi } from '../constructs/hub-rest-api';
 import { HubTable } from '../constructs/hub-table';
 import { acknowledgeNag } from '../constructs/nag';
 import type { FunctionPlatform } from '../constructs/platform';
 import { PublicEvaluationSubmission } from '../constructs/public-evaluation-submission';
+import { PublicTokenIntrospection } from '../constructs/public-token-introspection';
+import { createPublishedSnapshotsBucket, PublishedAssessments } from '../constructs/snapshot-publication';
 import { PUBLIC_TO_PRIVATE_DETAIL_TYPES, publicToPrivateEventPattern } from '../cross-cloud';
 import { CONTENTS_TAG, type PublicStoreContents } from '../personal-data';
 
@@ -55,13 +56,15 @@ export class PublicCloudStack extends Stack implements FunctionPlatform {
   readonly api: HubRestApi;
   readonly clientAuthorizer: ClientAuthorizer;
   readonly evaluationSubmission: PublicEvaluationSubmission;
+  readonly tokenIntrospection: PublicTokenIntrospection;
+  readonly publishedAssessments: PublishedAssessments;
 
   constructor(scope: Construct, id: string, props: PublicCloudStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.config = config;
     this.key = new Key(this, 'Key', {
-      description: `zwfw-hub ${config.stage} public cloud: bus, snapshots, platform tables, alarms`,
+      description: `zwfw-hub ${config.stage} public cloud: bus, platform tables, alarms`,
       enableKeyRotation: true,
       removalPolicy: config.removalPolicy,
     });
@@ -125,6 +128,15 @@ export class PublicCloudStack extends Stack implements FunctionPlatform {
       platform: this,
       api: this.api,
     });
+    this.tokenIntrospection = new PublicTokenIntrospection(this, 'TokenIntrospection', {
+      platform: this,
+      api: this.api,
+    });
+    this.publishedAssessments = new PublishedAssessments(this, 'PublishedAssessments', {
+      platform: this,
+      api: this.api,
+      bucket: this.snapshotsBucket,
+    });
 
     new CfnOutput(this, 'PublicApiUrl', { value: this.api.url });
     new CfnOutput(this, 'PublicEventBusName', { value: this.eventBus.eventBusName });
@@ -180,12 +192,9 @@ export class PublicCloudStack extends Stack implements FunctionPlatform {
     });
   }
 
+  /** Filled only by the private cloud's snapshot publisher (infra/constructs/snapshot-publication.ts). */
   private createSnapshotsBucket(config: StageConfig): Bucket {
-    const bucket = createHubBucket(this, 'SnapshotsBucket', {
-      encryptionKey: this.key,
-      accessLogsPrefix: 'snapshots/',
-      removalPolicy: config.removalPolicy,
-    });
+    const bucket = createPublishedSnapshotsBucket(this, config);
     declareContents(bucket, 'assessment-snapshots');
     declareContents(this.node.findChild('AccessLogsBucket') as IResource, 's3-access-logs');
     return bucket;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CitizenIdOptions, validateCitizenId } from './citizen-id';
 import { type CreditCodeOptions, validateCreditCode } from './credit-code';
 import { validateImplementationCode } from './implementation-code';

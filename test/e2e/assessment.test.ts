@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCatalogue } from '../../functions/case-aggregate/catalogue-seed';
-import { LOCAL_S3_CREDENTIALS } from '../../infra/local/engines/s3';
-import { type RunningHub, startHub } from '../../infra/local/hub';
+import type { RunningHub } from '../../infra/local/hub';
 import type { ScheduleModel } from '../../infra/local/model';
 import {
   generateAuthorityCode,
@@ -16,7 +14,7 @@ import {
 import { encodeQuery, signRequest } from '../../shared/signing';
 import { buildCases, recordsOf, type ScenarioCase, type Status, shanghaiDay, shuffle } from './case-scenario';
 import { hubClient } from './hub-client';
-import { sharedAssembly } from './support/assembly';
+import { type E2eTarget, startTarget } from './support/target';
 
 /**
  * Issue 4 end to end through one local hub: cases ingested through the signed API, the overdue sweep and the
@@ -25,7 +23,6 @@ import { sharedAssembly } from './support/assembly';
  * principles (working days, due days, overdue, rates) — not with the capability's domain code.
  */
 
-const PRIVATE_STACK = 'zwfw-dev-private';
 /** Three provinces and a county of one of them, so region, province and department scopes differ. */
 const REGIONS = ['330000', '330106', '440000', '110000'];
 /** buildCases dates every status in August–September 2026; the backfill covers both months whole. */
@@ -34,27 +31,26 @@ const LAST_DAY = '2026-09-30';
 const MONTHS = ['2026-08', '2026-09'];
 const HOUR_MS = 3_600_000;
 
-let hub: RunningHub;
-let stateDir: string;
-const logs: string[] = [];
+/**
+ * Addresses, outputs, S3 and draining come from the target (test/e2e/support/target.ts). Firing the schedules and
+ * invoking the rollup function by its template key need the local hub's scheduler and function host: on another
+ * target this file stops there with that message (LocalStack would need a Lambda client, not installed here).
+ */
+let target: E2eTarget;
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'zwfw-e2e-assessment-'));
-  hub = await startHub({
-    ...(await sharedAssembly()),
-    port: 0,
-    stateDir,
-    maxVisibilityTimeoutSeconds: 2,
-    log: (line) => {
-      logs.push(line);
-    },
-  });
+  target = await startTarget('e2e-assessment', { maxVisibilityTimeoutSeconds: 2 });
 }, 180_000);
 
 afterAll(async () => {
-  await hub?.stop();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  await target?.stop();
 });
+
+function localHub(): RunningHub {
+  if (!target.local) throw new Error('firing schedules and invoking functions by key needs the local hub');
+  return target.local.hub;
+}
+const logs = () => target.local?.logs ?? [];
 
 // ---------------------------------------------------------------------------------------------------------
 // Ground truth, from first principles
@@ -194,9 +190,7 @@ const nonZero = (entries: Iterable<[string, Rendered]>) =>
 // Hub access
 
 const output = (key: string): string => {
-  const value = hub.outputs[PRIVATE_STACK]?.[key];
-  if (!value) throw new Error(`output ${key} missing`);
-  return value;
+  return target.output('private', key);
 };
 
 const devClients = JSON.parse(
@@ -222,7 +216,7 @@ async function call(
     secret: client.secret,
   });
   const query = options.query ? `?${encodeQuery(options.query)}` : '';
-  const response = await fetch(`http://127.0.0.1:${hub.port}${path}${query}`, {
+  const response = await fetch(`${target.apiUrl}${path}${query}`, {
     method,
     headers: { ...headers, ...(raw ? { 'content-type': 'application/json' } : {}) },
     ...(raw ? { body: raw } : {}),
@@ -231,14 +225,14 @@ async function call(
 }
 
 const scheduleTargeting = (functionLogicalId: string): ScheduleModel => {
-  const schedule = hub.model.schedules.find(
+  const schedule = localHub().model.schedules.find(
     (s) => s.target.kind === 'function' && s.target.functionKey.includes(functionLogicalId),
   );
   if (!schedule) throw new Error(`no schedule targets ${functionLogicalId}`);
   return schedule;
 };
 
-const deliveryFailures = () => logs.filter((line) => /target delivery (failed|lost)/.test(line));
+const deliveryFailures = () => logs().filter((line) => /target delivery (failed|lost)/.test(line));
 
 interface PublishedEvent {
   'detail-type': string;
@@ -246,6 +240,8 @@ interface PublishedEvent {
   detail: { period: string; periodType: string; snapshotKeys: { json: string; csv: string }; scopes: number };
 }
 async function assessmentEvents(): Promise<PublishedEvent[]> {
+  const stateDir = target.local?.stateDir;
+  if (!stateDir) throw new Error('the bus event log is the local hub’s');
   const text = await readFile(join(stateDir, 'logs', 'events.jsonl'), 'utf8');
   return text
     .split('\n')
@@ -314,7 +310,7 @@ describe('case aggregation complete, end to end through the local hub', () => {
       cases.flatMap((c) => recordsOf(c).flatMap((r) => (random() < 0.3 ? [r, r] : [r]))),
     );
     for (const province of new Set(REGIONS.map(provinceOf))) {
-      const client = hubClient(hub.port, `region-${province}`);
+      const client = hubClient(target.apiUrl, `region-${province}`);
       const mine = deliveries.filter((r) => provinceOf(r.regionCode) === province);
       for (let i = 0; i < mine.length; i += 200) {
         const response = await client.post('/v1/cases:batch', { records: mine.slice(i, i + 200) });
@@ -325,12 +321,12 @@ describe('case aggregation complete, end to end through the local hub', () => {
         });
       }
     }
-    await hub.drained({ timeoutMs: 120_000 });
+    await target.drained({ timeoutMs: 120_000 });
 
     // The sweep, fired by the local scheduler with the schedule's own input ({}: yesterday, Asia/Shanghai).
     const sweep = scheduleTargeting('OverdueSweepFunction');
     expect(sweep).toMatchObject({ expression: 'cron(30 0 * * ? *)', timezone: 'Asia/Shanghai' });
-    await hub.scheduler.fire(sweep.key);
+    await localHub().scheduler.fire(sweep.key);
     expect(deliveryFailures()).toEqual([]);
     // Each case shows its due day, and the day it counts overdue in once the sweep has counted it.
     for (const c of cases) {
@@ -357,14 +353,14 @@ describe('case aggregation complete, end to end through the local hub', () => {
     const rollup = scheduleTargeting('RollupFunction');
     expect(rollup).toMatchObject({ expression: 'cron(0 1 * * ? *)', timezone: 'Asia/Shanghai' });
     const yesterdays = new Set([addDays(shanghaiNow(), -1)]);
-    await hub.scheduler.fire(rollup.key);
+    await localHub().scheduler.fire(rollup.key);
     yesterdays.add(addDays(shanghaiNow(), -1));
     expect(deliveryFailures()).toEqual([]);
 
     // The scheduler cannot pass another input: the scenario's months are backfilled by invoking the schedule's
     // target function with the input an operator would give it, { from, to }.
     if (rollup.target.kind !== 'function') throw new Error('rollup schedule does not target a function');
-    const backfill = (await hub.host.invoke(rollup.target.functionKey, {
+    const backfill = (await localHub().host.invoke(rollup.target.functionKey, {
       from: FIRST_DAY,
       to: LAST_DAY,
     })) as {
@@ -374,7 +370,7 @@ describe('case aggregation complete, end to end through the local hub', () => {
       ...Array.from({ length: 61 }, (_, i) => addDays(FIRST_DAY, i)),
       ...MONTHS,
     ]);
-    await hub.drained();
+    await target.drained();
 
     // Month assessments: every scope equals the ground truth (a ministry sees them all).
     for (const month of MONTHS) {
@@ -449,12 +445,7 @@ describe('case aggregation complete, end to end through the local hub', () => {
     }
 
     // Snapshots: JSON and CSV of every period in the local S3 bucket, the JSON equal to the assessment.
-    const s3 = new S3Client({
-      endpoint: hub.endpoints.s3,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: LOCAL_S3_CREDENTIALS,
-    });
+    const s3 = new S3Client(target.aws('s3'));
     try {
       const bucket = output('AssessmentsBucketName');
       const keys: string[] = [];
@@ -503,7 +494,7 @@ describe('case aggregation complete, end to end through the local hub', () => {
   }, 600_000);
 
   it('never writes an ID number or a name in clear to the logs', () => {
-    const text = logs.join('\n');
+    const text = logs().join('\n');
     for (const c of cases) {
       expect(text).not.toContain(c.base.applicant.idNumber);
       expect(text).not.toContain(`"${c.base.applicant.name}"`);

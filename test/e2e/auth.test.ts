@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
@@ -7,38 +6,27 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ENTERPRISES, DEMO_PERSONS } from '../../functions/auth-verify/registry-seed';
 import { runCli } from '../../infra/cli/cli';
-import { type RunningHub, startHub } from '../../infra/local/hub';
 import { generateCitizenId, seededRandom } from '../../shared/identifiers/generate';
-import { localAwsConfig } from '../support/aws';
-import { sharedAssembly } from './support/assembly';
 import { devClient } from './support/dev-clients';
-import { registryTableOf } from './support/registry';
 import { signInThroughHub } from './support/sign-in';
 import { postJson } from './support/signed-fetch';
+import { type E2eTarget, startTarget } from './support/target';
 
 /**
- * Issue 3's acceptance through the whole local hub: sign-in → ticket → token → introspect → revoke →
- * introspect inactive, TokenRevoked on the bus, and real-name verification over HTTP with a registry that
- * holds no clear identifier.
+ * Issue 3's acceptance through the whole hub, on any target (test/e2e/support/target.ts): sign-in → ticket → token
+ * → introspect → revoke → introspect inactive, TokenRevoked on the bus, and real-name verification over HTTP with
+ * a registry that holds no clear identifier. The bus's event log, the operator CLI's local sign-in and the hub's
+ * own log lines exist only on a local hub.
  */
 
-let hub: RunningHub;
-let stateDir: string;
-const logs: string[] = [];
+let target: E2eTarget;
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'zwfw-auth-e2e-'));
-  hub = await startHub({
-    ...(await sharedAssembly()),
-    port: 0,
-    stateDir,
-    log: (line) => void logs.push(line),
-  });
+  target = await startTarget('auth-e2e');
 }, 180_000);
 
 afterAll(async () => {
-  await hub?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  await target?.stop();
 });
 
 const app = () => devClient('app-citizen');
@@ -49,12 +37,12 @@ const [zhangSan, liSi] = DEMO_PERSONS as [
 ];
 
 async function introspect(token: string): Promise<Record<string, unknown>> {
-  const response = await postJson(hub.port, platform(), '/v1/tokens/introspect', { token });
+  const response = await postJson(target.apiUrl, platform(), '/v1/tokens/introspect', { token });
   expect(response.status).toBe(200);
   return (await response.json()) as Record<string, unknown>;
 }
 
-function eventsOnTheBus(): { 'detail-type': string; detail: Record<string, unknown> }[] {
+function eventsOnTheBus(stateDir: string): { 'detail-type': string; detail: Record<string, unknown> }[] {
   const file = join(stateDir, 'logs', 'events.jsonl');
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
@@ -72,21 +60,21 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, ti
   }
 }
 
-describe('single sign-on and tokens through the local hub', () => {
+describe('single sign-on and tokens through the hub', () => {
   it('signs a registry person in, and the token introspects, revokes and stops being active', async () => {
-    const signedIn = await signInThroughHub(hub.port, app(), zhangSan);
+    const signedIn = await signInThroughHub(target.apiUrl, app(), zhangSan);
     expect(signedIn.identity).toMatchObject({ assuranceLevel: 'L2', authMethod: 'dev' });
     expect(String(signedIn.identity.maskedId)).toMatch(/^110105\*+002X$/);
 
     // A ticket is single use.
-    const again = await postJson(hub.port, app(), '/v1/tickets/validate', {
+    const again = await postJson(target.apiUrl, app(), '/v1/tickets/validate', {
       ticket: signedIn.ticket,
       redirectUri: app().redirectUris?.[0],
     });
     expect(again.status).toBe(410);
 
     // Anyone can check the signature against the published key set.
-    const jwks = await fetch(`http://127.0.0.1:${hub.port}/.well-known/jwks.json`);
+    const jwks = await fetch(`${target.apiUrl}/.well-known/jwks.json`);
     expect(jwks.status).toBe(200);
     const { payload } = await jwtVerify(
       signedIn.accessToken,
@@ -104,7 +92,9 @@ describe('single sign-on and tokens through the local hub', () => {
       auth_method: 'dev',
     });
 
-    const revoked = await postJson(hub.port, app(), '/v1/tokens/revoke', { token: signedIn.accessToken });
+    const revoked = await postJson(target.apiUrl, app(), '/v1/tokens/revoke', {
+      token: signedIn.accessToken,
+    });
     expect(revoked.status).toBe(200);
     // Each function instance refreshes its revocation cache at least every 500 ms (the bound itself is proven
     // with injected clocks in test/integration/auth-verify); here: it turns inactive on whichever instance answers.
@@ -115,12 +105,19 @@ describe('single sign-on and tokens through the local hub', () => {
     );
     expect(after).toEqual({ active: false });
 
-    await hub.drained({ timeoutMs: 10_000 });
-    const announced = eventsOnTheBus().filter((e) => e['detail-type'] === 'TokenRevoked');
-    expect(announced.map((e) => e.detail.jti)).toContain(payload.jti);
+    await target.drained({ timeoutMs: 10_000 });
+    // The bus's own log is the local hub's; a LocalStack bus keeps none to read back.
+    if (target.local) {
+      const announced = eventsOnTheBus(target.local.stateDir).filter(
+        (e) => e['detail-type'] === 'TokenRevoked',
+      );
+      expect(announced.map((e) => e.detail.jti)).toContain(payload.jti);
+    }
   });
 
-  it('signs a person in from the operator CLI as well', async () => {
+  it('signs a person in from the operator CLI as well (local hub: the CLI signs in at its state)', async (ctx) => {
+    const stateDir = target.local?.stateDir;
+    if (!stateDir) return ctx.skip();
     let stdout = '';
     const sink = (write: (text: string) => void) => ({
       write: (chunk: string) => {
@@ -147,8 +144,8 @@ describe('single sign-on and tokens through the local hub', () => {
   });
 
   it('refuses to revoke a token issued to another platform', async () => {
-    const signedIn = await signInThroughHub(hub.port, app(), liSi);
-    const response = await postJson(hub.port, platform(), '/v1/tokens/revoke', {
+    const signedIn = await signInThroughHub(target.apiUrl, app(), liSi);
+    const response = await postJson(target.apiUrl, platform(), '/v1/tokens/revoke', {
       token: signedIn.accessToken,
     });
     expect(response.status).toBe(403);
@@ -156,8 +153,8 @@ describe('single sign-on and tokens through the local hub', () => {
   });
 });
 
-describe('real-name verification through the local hub', () => {
-  const verify = (body: unknown) => postJson(hub.port, platform(), '/v1/identity/verifications', body);
+describe('real-name verification through the hub', () => {
+  const verify = (body: unknown) => postJson(target.apiUrl, platform(), '/v1/identity/verifications', body);
 
   it('answers match, mismatch and not_found, and 422 for a wrong check character', async () => {
     const match = await verify({ subject: 'person', name: zhangSan.name, idNumber: zhangSan.idNumber });
@@ -186,15 +183,18 @@ describe('real-name verification through the local hub', () => {
   });
 
   it('keeps no clear ID number or name in the registry table or in any log line', async () => {
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(localAwsConfig(hub.endpoints.dynamodb)));
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(target.aws('dynamodb')));
     let items = 0;
     let stored = '';
-    for await (const page of paginateScan({ client: doc }, { TableName: registryTableOf(hub) })) {
+    for await (const page of paginateScan(
+      { client: doc },
+      { TableName: target.output('private', 'RegistryTableName') },
+    )) {
       items += page.Items?.length ?? 0;
       stored += JSON.stringify(page.Items ?? []);
     }
     expect(items).toBeGreaterThan(DEMO_PERSONS.length);
-    const text = logs.join('\n');
+    const text = target.local?.logs.join('\n') ?? '';
     for (const person of DEMO_PERSONS) {
       for (const haystack of [stored, text]) {
         expect(haystack).not.toContain(person.idNumber);

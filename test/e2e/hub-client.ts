@@ -12,12 +12,12 @@ const registry = JSON.parse(
   readFileSync(join(import.meta.dirname, '../../infra/local/clients.dev.json'), 'utf8'),
 ) as { clients: DevClient[] };
 
-/** The typed client (shared/client) for one of the development clients, pointed at a local hub. */
-export function typedHubClient(port: number, clientId: string, retry?: { attempts: number }) {
+/** The typed client (shared/client) for one of the development clients, pointed at a hub (port or base URL). */
+export function typedHubClient(port: number | string, clientId: string, retry?: { attempts: number }) {
   const client = registry.clients.find((c) => c.clientId === clientId);
   if (!client) throw new Error(`no dev client ${clientId}`);
   return createHubClient({
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: typeof port === 'number' ? `http://127.0.0.1:${port}` : port,
     accessKeyId: client.accessKeyId,
     secret: client.secret,
     ...(retry ? { retry } : {}),
@@ -29,7 +29,7 @@ export function typedHubClient(port: number, clientId: string, retry?: { attempt
  * wrapper over the typed client's `send`. It never retries, so tests see every answer the hub gives (a 429 or
  * 503 included). A path may carry its query (`/v1/stats?from=…`): it is signed as the query it is.
  */
-export function hubClient(port: number, clientId: string) {
+export function hubClient(port: number | string, clientId: string) {
   const typed = typedHubClient(port, clientId, { attempts: 1 });
   const call = (method: string, pathAndQuery: string, body?: unknown) => {
     const [path = '/', query] = pathAndQuery.split('?', 2);

@@ -205,7 +205,8 @@ describe('private cloud wiring', () => {
       expect(variables).toMatchObject({ HUB_STAGE: 'dev', POWERTOOLS_METRICS_NAMESPACE: 'zwfw-hub' });
     }
     const ofService = (service: string) => functions.filter((v) => v.POWERTOOLS_SERVICE_NAME === service);
-    expect(ofService('case-aggregate')).toHaveLength(7);
+    // Seven of its own and the snapshot publisher (private → public, infra/constructs/snapshot-publication.ts).
+    expect(ofService('case-aggregate')).toHaveLength(8);
     // The API and the consumer share one capability schema; the later functions get what theirs names.
     const caseQueueUsers = ofService('case-aggregate').filter((v) => 'CASE_QUEUE_URL' in v);
     expect(caseQueueUsers).toHaveLength(2);
@@ -281,7 +282,8 @@ describe('public cloud', () => {
     expect(target).toContain(':event-bus/zwfw-dev-bus');
   });
 
-  it('keeps snapshots in a versioned, KMS-encrypted, non-public, access-logged bucket', () => {
+  // S3-managed, not KMS: the contents are published by design (snapshot-publication.ts says why).
+  it('keeps snapshots in a versioned, S3-encrypted, non-public, access-logged bucket', () => {
     const snapshots = resourcesOfType(templates.public, 'AWS::S3::Bucket')
       .map(([, bucket]) => bucket)
       .find((bucket) => propertyAt(bucket, 'VersioningConfiguration'));
@@ -291,7 +293,7 @@ describe('public cloud', () => {
         snapshots,
         'BucketEncryption.ServerSideEncryptionConfiguration.0.ServerSideEncryptionByDefault.SSEAlgorithm',
       ),
-    ).toBe('aws:kms');
+    ).toBe('AES256');
     expect(propertyAt(snapshots, 'PublicAccessBlockConfiguration')).toEqual({
       BlockPublicAcls: true,
       BlockPublicPolicy: true,
@@ -304,6 +306,7 @@ describe('public cloud', () => {
   it('holds only the signed HTTP stack tables (nonces, idempotency) and the functions of its routes', () => {
     // What they may hold is checked against the personal-data list in clouds.test.ts.
     expect(resourcesOfType(templates.public, 'AWS::DynamoDB::Table')).toHaveLength(2);
-    expect(resourcesOfType(templates.public, 'AWS::Lambda::Function')).toHaveLength(2);
+    // The authorizer, evaluation submission, token introspection and the published assessments.
+    expect(resourcesOfType(templates.public, 'AWS::Lambda::Function')).toHaveLength(4);
   });
 });

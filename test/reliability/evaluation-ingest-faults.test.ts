@@ -55,15 +55,18 @@ const completionOf = (c: ScenarioCase) => c.timeline.find((t) => t.status === 'c
 describe('evaluation ingest under injected faults', () => {
   it('counts every vote exactly once, whatever was throttled, redelivered, killed or parked and redriven', async () => {
     const random = seededRandom(5150);
-    const cases = buildCases(random, [REGION], 70).filter((c) =>
+    const cases = buildCases(random, [REGION], Number(process.env.DIAG_CASES ?? 70)).filter((c) =>
       c.timeline.some((t) => t.status === 'completed'),
     );
     const platform = hubClient(testHub.hub.port, `region-${REGION}`);
 
-    const { response: pushed } = await withRetries(() =>
-      platform.post('/v1/cases:batch', { records: cases.flatMap(recordsOf) }),
-    );
-    expect(pushed.status, await pushed.clone().text()).toBe(202);
+    const caseRecords = cases.flatMap(recordsOf);
+    for (let i = 0; i < caseRecords.length; i += 500) {
+      const { response: pushed } = await withRetries(() =>
+        platform.post('/v1/cases:batch', { records: caseRecords.slice(i, i + 500) }),
+      );
+      expect(pushed.status, await pushed.clone().text()).toBe(202);
+    }
     await testHub.hub.drained({ timeoutMs: 240_000 });
 
     // Levels spread over 1..5 without long runs of fives, so no burst flag muddies the counts.
@@ -100,6 +103,16 @@ describe('evaluation ingest under injected faults', () => {
     // Under a sustained throttle the SDK's retry quota runs dry and some messages use up their receives: they
     // are parked, not lost. The outage ends, the operator redrives them, and each vote still counts once.
     const parked = await deadLettered(testHub.hub);
+    {
+      const reasons = new Map<string, number>();
+      for (const line of testHub.logs) {
+        const m = /"message":"(message failed|processBatch failed|SQS batch invocation failed|message dead-lettered)".*?"(?:reason|error)":"([^"]{0,120})/.exec(line);
+        if (m) reasons.set(`${m[1]}: ${m[2]}`, (reasons.get(`${m[1]}: ${m[2]}`) ?? 0) + 1);
+      }
+      (await import('node:fs')).writeFileSync('/tmp/s3fuzz/evallogs.txt', testHub.logs.join('\n'));
+      console.info(`DIAG reasons ${JSON.stringify([...reasons])} lines ${testHub.logs.length}`);
+    }
+    console.info(`DIAG parked ${JSON.stringify(parked)} counters ${JSON.stringify(testHub.hub.pollers.counters())}`);
     testHub.hub.setDynamoDbFaults({ throttleRate: 0 });
     await redriveEverything(testHub.hub, parked);
     expect(await deadLettered(testHub.hub)).toEqual({});

@@ -5,8 +5,15 @@
  * stored and the statistics equal to the ground truth computed here. Writes test/soak/report.json and
  * report.md: latency percentiles per route, answers by status, queue depth over time (lag), drain time.
  *
+ * Then, on the same hub, the schema-driven fuzz of every route with a contract (test/support/fuzz-routes.ts) at
+ * FUZZ_RUNS per route (default 10,000), within FUZZ_SECONDS for all routes together (default 720: the issue's
+ * 20 minutes for the whole run on two cores leave about that much; a route whose share of the budget runs out
+ * stops early, and the report says how many requests each route got and at what rate). Its figures go into the
+ * same report; any violation or state change made by a refused request fails the run.
+ *
  * Options (environment): SOAK_SECONDS (default 180, at most 900), SOAK_BATCHES_PER_SECOND (default 8),
- * SOAK_READS_PER_SECOND (default 20), SOAK_BATCH_SIZE (default 25).
+ * SOAK_READS_PER_SECOND (default 20), SOAK_BATCH_SIZE (default 25), FUZZ_RUNS (default 10,000),
+ * FUZZ_SECONDS (default 720; 0 skips the fuzz), FUZZ_CONCURRENCY (default 8), FUZZ_SEED.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +24,7 @@ import { buildCases, expectedStatistics, recordsOf, type ScenarioCase, shuffle }
 import { hubClient } from '../e2e/hub-client';
 import { startTestHub } from '../e2e/support/test-hub';
 import { storedCaseStatistics } from '../support/case-statistics';
+import { type FuzzSummary, fuzzEveryRoute, fuzzSettingsFromEnv, hubFuzzTargets } from '../support/fuzz-hub';
 
 const PRIVATE_STACK = 'zwfw-dev-private';
 const REGIONS = ['110000', '310000', '330000', '440000', '510000', '650000'];
@@ -28,6 +36,7 @@ const settings = {
   batchesPerSecond: boundedNumber('SOAK_BATCHES_PER_SECOND', 8, 1, 100),
   readsPerSecond: boundedNumber('SOAK_READS_PER_SECOND', 20, 0, 500),
   batchSize: boundedNumber('SOAK_BATCH_SIZE', 25, 1, 500),
+  fuzzSeconds: boundedNumber('FUZZ_SECONDS', 720, 0, 3600),
 };
 
 function boundedNumber(name: string, fallback: number, min: number, max: number): number {
@@ -164,6 +173,8 @@ async function main(): Promise<number> {
     const expected = expectedStatistics(sentCases);
     const lossless =
       ingestFailures.length === 0 && figures.ingest.dropped === 0 && deepEqual(stored, expected);
+    log(lossless ? 'nothing lost' : 'LOSS: stored statistics differ from what was sent');
+    const fuzz = settings.fuzzSeconds > 0 ? await fuzzAfterLoad(hub) : undefined;
 
     const report = {
       startedAt: new Date(Date.now() - (performance.now() - began)).toISOString(),
@@ -177,15 +188,33 @@ async function main(): Promise<number> {
       queueDepth: { max: Math.max(0, ...depth.map((d) => d.messages)), samples: depth },
       drainSeconds,
       lossless,
+      ...(fuzz ? { fuzz } : {}),
+      wallSeconds: Math.round((performance.now() - began) / 1000),
+      notes: process.env.SOAK_NOTES ?? '',
     };
     writeReports(report);
-    log(lossless ? 'nothing lost' : 'LOSS: stored statistics differ from what was sent');
-    return lossless ? 0 : 1;
+    const fuzzClean = !fuzz || (fuzz.violations === 0 && fuzz.routesWithStateChanges.length === 0);
+    if (!fuzzClean)
+      log(`FUZZ: ${fuzz?.violations} violations, state changed by ${fuzz?.routesWithStateChanges}`);
+    return lossless && fuzzClean ? 0 : 1;
   } finally {
     clearInterval(sampler);
     sqs.destroy();
     await testHub.stop();
   }
+}
+
+/** The fuzz of every route, each route given an even share of FUZZ_SECONDS. */
+async function fuzzAfterLoad(hub: Parameters<typeof fuzzEveryRoute>[0]): Promise<FuzzSummary> {
+  const routes = hubFuzzTargets(hub).targets.length;
+  const fuzzSettings = {
+    ...fuzzSettingsFromEnv({ runsPerRoute: 10_000, concurrency: 8, seed: Date.now() % 2 ** 31 }),
+    secondsPerRoute: settings.fuzzSeconds / Math.max(1, routes),
+  };
+  log(
+    `fuzz: ${routes} routes, ${fuzzSettings.runsPerRoute} requests each at most, ${settings.fuzzSeconds} s in all`,
+  );
+  return fuzzEveryRoute(hub, fuzzSettings, (line) => log(`fuzz ${line}`));
 }
 
 const deepEqual = (a: unknown, b: unknown) =>
@@ -227,6 +256,9 @@ function writeReports(report: {
     statusChangesSent: number;
     settings: typeof settings;
     machine: ReturnType<typeof describeMachine>;
+    fuzz?: FuzzSummary;
+    wallSeconds: number;
+    notes: string;
   };
   writeFileSync(
     join(dir, 'report.md'),
@@ -242,8 +274,37 @@ function writeReports(report: {
       `Status changes sent: ${rest.statusChangesSent}. Case queue depth at most ${lag.max} messages; drained ${rest.drainSeconds} s after the load ended.`,
       `Nothing lost (stored statistics equal the ground truth of what was accepted): **${rest.lossless ? 'yes' : 'NO'}**.`,
       '',
+      ...(rest.fuzz ? fuzzSection(rest.fuzz) : []),
+      `Whole run: ${rest.wallSeconds} s.${rest.notes ? ` Notes: ${rest.notes}` : ''}`,
+      '',
     ].join('\n'),
   );
+}
+
+function fuzzSection(fuzz: FuzzSummary): string[] {
+  const count = (statuses: Record<string, number>) =>
+    Object.entries(statuses)
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ');
+  return [
+    '## Schema-driven fuzz',
+    '',
+    `${fuzz.requests} requests in ${fuzz.seconds} s (${fuzz.requestsPerSecond}/s, ${fuzz.settings.concurrency} in flight), ` +
+      `at most ${fuzz.settings.runsPerRoute} per route within ${fuzz.settings.secondsPerRoute?.toFixed(1) ?? '∞'} s each; seed ${fuzz.settings.seed}.`,
+    `Violations (5xx, a refusal without an RFC 9457 body, a 2xx off its schema, refused input taken, an attack not answered 401): **${fuzz.violations}**.`,
+    `Routes whose tables changed during their refuse run: **${fuzz.routesWithStateChanges.join(', ') || 'none'}**.`,
+    `Routes without a contract (not fuzzed): ${fuzz.routesWithoutContract.join(', ') || 'none'}.`,
+    '',
+    '| route | requests | s | explore answers | refuse answers | p50 ms | p99 ms | violations |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...fuzz.routes.map(
+      (r) =>
+        `| ${r.route} | ${r.requests} | ${r.seconds} | ${count(r.statuses.explore)} | ${count(r.statuses.refuse)} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.violationCount} |`,
+    ),
+    '',
+    ...fuzz.routes.flatMap((r) => r.violations.map((v) => `- ${v}`)),
+    '',
+  ];
 }
 
 main().then(

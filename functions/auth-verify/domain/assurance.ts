@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Identity assurance levels the hub reports (DESIGN.md §1.1), lowest first:

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { validateCitizenId, validateCreditCode } from '../../../shared/identifiers';
 import { maskIdNumber } from '../../../shared/masking';
 import { hmacIdentifier } from '../../../shared/pii';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { assuranceLevelSchema } from './assurance';
 import { SUBJECT_PATTERN } from './subject';
 import { authMethodSchema, type SignedInPerson } from './tickets';

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IdentityVerifiedV1 } from '../../../events/identity-verified.v1';
 import { citizenIdSchema, creditCodeSchema } from '../../../shared/identifiers';
 import { maskIdNumber } from '../../../shared/masking';

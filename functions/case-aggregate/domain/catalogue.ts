@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuthenticatedClient } from '../../../shared/client-registry';
 import { creditCodeSchema, implementationCodeSchema } from '../../../shared/identifiers';
 import { fieldErrors } from '../../../shared/problem';

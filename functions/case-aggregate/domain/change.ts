@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { departmentCodeField, itemCodeField } from '../../../events/fields';
 import { ingestProvenanceFields } from '../../../shared/ingest-message';
 import { SUBJECT_PATTERN } from '../../auth-verify/domain/subject';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { citizenIdSchema, creditCodeSchema, implementationCodeSchema } from '../../../shared/identifiers';
 import { type FieldError, fieldErrors } from '../../../shared/problem';
 import { regionCodeSchema } from '../../../shared/regions';

@@ -85,7 +85,7 @@ export function mergeCells(cells: Iterable<Cell>): Cell[] {
   return [...merged.values()].sort((a, b) => compare(cellKey(a), cellKey(b)));
 }
 
-export type ScopeLevel = 'nation' | 'province' | 'region' | 'department';
+export type ScopeLevel = 'nation' | 'province' | 'region' | 'department' | 'item';
 
 /**
  * One assessed scope of a period. Its key is also the rollup item's sort key:
@@ -98,6 +98,7 @@ export interface ScopeTotals {
   province?: string;
   regionCode?: string;
   departmentCode?: string;
+  itemCode?: string;
   counters: RollupCounters;
 }
 
@@ -108,7 +109,20 @@ export const regionScope = (regionCode: string) => `region#${regionCode}`;
 export const departmentScope = (province: string, departmentCode: string) =>
   `dept#${province}#${departmentCode}`;
 
-const LEVEL_ORDER: Record<ScopeLevel, number> = { nation: 0, province: 1, region: 2, department: 3 };
+/**
+ * An item is assessed within its province and department: the cities and counties of a province that implement
+ * it are summed, as a department's are.
+ */
+export const itemScope = (province: string, departmentCode: string, itemCode: string) =>
+  `item#${province}#${departmentCode}#${itemCode}`;
+
+const LEVEL_ORDER: Record<ScopeLevel, number> = {
+  nation: 0,
+  province: 1,
+  region: 2,
+  department: 3,
+  item: 4,
+};
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Totals of the nation, each province, each region (6-digit code) and each department, in a stable order. */
@@ -133,6 +147,38 @@ export function rollUp(cells: Iterable<Cell>): ScopeTotals[] {
   return [...scopes.values()].sort(
     (a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || compare(a.scope, b.scope),
   );
+}
+
+/**
+ * The item scopes of each province (province × department × item), sorted by scope. Kept apart from `rollUp`:
+ * there are as many as there are items, so they are published per province (snapshot.ts) rather than stored
+ * as rollup items or put in the period's snapshot — the cells they are summed from are stored already.
+ */
+export function rollUpItems(cells: Iterable<Cell>): Map<string, ScopeTotals[]> {
+  const items = new Map<string, ScopeTotals>();
+  for (const { regionCode, departmentCode, itemCode, counters } of cells) {
+    const province = provinceOf(regionCode);
+    const scope = itemScope(province, departmentCode, itemCode);
+    const existing = items.get(scope);
+    if (existing) addInto(existing.counters, counters);
+    else
+      items.set(scope, {
+        scope,
+        level: 'item',
+        province,
+        departmentCode,
+        itemCode,
+        counters: { ...counters },
+      });
+  }
+  const byProvince = new Map<string, ScopeTotals[]>();
+  for (const totals of [...items.values()].sort((a, b) => compare(a.scope, b.scope))) {
+    const province = totals.province as string;
+    const list = byProvince.get(province);
+    if (list) list.push(totals);
+    else byProvince.set(province, [totals]);
+  }
+  return byProvince;
 }
 
 /** Cells of one period a statistics query reads: a day (rollup or buckets) or a whole month (its rollup). */

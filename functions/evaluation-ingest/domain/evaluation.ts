@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { citizenIdSchema, creditCodeSchema } from '../../../shared/identifiers';
 import { ingestProvenanceFields } from '../../../shared/ingest-message';
 import { type FieldError, fieldErrors } from '../../../shared/problem';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { transitionIdOf } from '../../../events/rectification-transitioned.v1';
 import { shanghaiDay } from '../../../shared/calendar';
 import { type DeadlineSettings, isLate, type Stage, type StageDeadline, startDeadline } from './deadlines';

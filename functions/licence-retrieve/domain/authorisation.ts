@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CaseStatusChangedV1 } from '../../../events/case-status-changed.v1';
 import type { LicenceAccessedV1 } from '../../../events/licence-accessed.v1';
 import type { AuthenticatedClient } from '../../../shared/client-registry';

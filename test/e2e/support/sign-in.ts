@@ -1,5 +1,5 @@
 import type { DevClient } from './dev-clients';
-import { postJson } from './signed-fetch';
+import { type HubAddress, postJson } from './signed-fetch';
 
 /**
  * A person signed in through the hub as a connected platform sees it: the dev sign-in route issues a ticket
@@ -13,7 +13,7 @@ export interface SignedIn {
 }
 
 export async function signInThroughHub(
-  port: number,
+  port: HubAddress,
   platform: DevClient,
   person: { idNumber: string; name: string },
 ): Promise<SignedIn> {

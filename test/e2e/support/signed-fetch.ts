@@ -42,13 +42,22 @@ export function signParts(
   });
 }
 
+/**
+ * Where a request goes: a local hub's port, or an API's base URL (a LocalStack or AWS stage URL, test/e2e/support/
+ * target.ts). A stage prefix in the URL is not signed: the hub checks the path with and without the stage.
+ */
+export type HubAddress = number | string;
+
+export const baseUrlOf = (address: HubAddress): string =>
+  typeof address === 'number' ? `http://127.0.0.1:${address}` : address.replace(/\/+$/, '');
+
 /** Sends exactly these parts with exactly these headers (plus a JSON content type when there is a body). */
 export function sendParts(
-  port: number,
+  address: HubAddress,
   parts: RequestParts,
   headers: Record<string, string>,
 ): Promise<Response> {
-  const url = `http://127.0.0.1:${port}${parts.path}${parts.query ? `?${parts.query}` : ''}`;
+  const url = `${baseUrlOf(address)}${parts.path}${parts.query ? `?${parts.query}` : ''}`;
   return fetch(url, {
     method: parts.method,
     headers: {
@@ -61,7 +70,7 @@ export function sendParts(
 
 /** Signs the parts as the client and sends them. */
 export function sendSigned(
-  port: number,
+  port: HubAddress,
   client: Pick<DevClient, 'accessKeyId' | 'secret'>,
   parts: RequestParts,
   options: SignOptions & { headers?: Record<string, string> } = {},
@@ -71,7 +80,7 @@ export function sendSigned(
 
 /** Shorthand for a signed JSON POST. */
 export const postJson = (
-  port: number,
+  port: HubAddress,
   client: Pick<DevClient, 'accessKeyId' | 'secret'>,
   path: string,
   body: unknown,

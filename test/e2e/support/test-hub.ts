@@ -9,6 +9,8 @@ export interface TestHub {
   hub: RunningHub;
   /** Every line the hub and its functions printed, for assertions that nothing personal was logged. */
   logs: string[];
+  /** The hub's state folder (its logs, the bus's event log), removed by stop(). */
+  stateDir: string;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startTestHub(
     return {
       hub,
       logs,
+      stateDir,
       stop: async () => {
         try {
           await hub.stop();

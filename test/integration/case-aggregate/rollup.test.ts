@@ -28,6 +28,9 @@ import {
   DAY_CELLS,
   DEPT_HANGZHOU,
   ITEM_A,
+  ITEM_B,
+  ITEM_C,
+  ITEM_CELLS,
   putBuckets,
 } from '../../unit/case-aggregate/rollup-fixtures';
 
@@ -187,8 +190,37 @@ describe('daily rollup', () => {
     const monthCsv = await objectOf('assessments/2026-11.csv');
     expect(monthCsv.body).toContain(
       // No evaluation counted: the six evaluation counters are 0, satisfaction and rectification rates empty.
-      '2026-11,nation,nation,,,,,6,3,1,4,2,1,3,2,44.75,0,0,0,0,0,0,50.00,33.33,50.00,11.19,,',
+      '2026-11,nation,nation,,,,,6,3,1,4,2,1,3,2,44.75,0,0,0,0,0,0,50.00,33.33,50.00,11.19,,,',
     );
+  });
+
+  it("publishes each province's item scopes beside the period's snapshot, from the same cells", async () => {
+    await putBuckets(dynamo.doc, statsTable, '2026-11-20', ITEM_CELLS);
+    const [day, month] = await rollUpDayAndMonth(deps(), '2026-11-20');
+    expect(day).toMatchObject({ itemScopes: 5, scopes: 9 });
+    expect(month).toMatchObject({ itemScopes: 5 });
+
+    const json = await objectOf('assessments/2026-11/items-330000.json');
+    expect(json.contentType).toBe('application/json; charset=utf-8');
+    const snapshot = JSON.parse(json.body);
+    expect(snapshot).toMatchObject({ period: '2026-11', periodType: 'month' });
+    expect(snapshot.scopes.map((s: { itemCode: string }) => s.itemCode).sort()).toEqual(
+      [ITEM_A, ITEM_B, ITEM_C].sort(),
+    );
+    // Hand-computed in rollup-fixtures.ts (ITEM_CELLS).
+    const itemA = snapshot.scopes.find((s: { itemCode: string }) => s.itemCode === ITEM_A);
+    expect(itemA.rates.onTimeCompletionRate).toEqual({ numerator: 2, denominator: 3, value: 66.67 });
+    expect(itemA.rates.fullyOnlineRate).toEqual({ numerator: 2, denominator: 4, value: 50 });
+    expect(itemA.rates.satisfactionRate).toEqual({ numerator: 2, denominator: 3, value: 66.67 });
+
+    const csv = await objectOf('assessments/2026-11-20/items-440000.csv');
+    expect(csv.contentType).toBe('text/csv; charset=utf-8');
+    expect(csv.body.replace(/^\uFEFF/, '').split('\r\n')).toHaveLength(1 + 2 + 1);
+    // Item scopes are published, not stored as rollup items: the month is still rolled from cells.
+    expect((await rollupItems('2026-11-20')).some((item) => String(item.sk).startsWith('item#'))).toBe(false);
+    // The period's own snapshot keeps nation, provinces, regions and departments only.
+    const period = JSON.parse((await objectOf('assessments/2026-11-20.json')).body);
+    expect(period.scopes.some((s: { level: string }) => s.level === 'item')).toBe(false);
   });
 
   it('rolls a month from the rollups of its days, not from the buckets again', async () => {

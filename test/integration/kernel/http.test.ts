@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type RunningFaultProxy, startFaultProxy } from '../../../infra/local/fault-proxy';
 import { type AuthenticatedClient, ClientRegistry } from '../../../shared/client-registry';
+import { defineRoute } from '../../../shared/contract';
 import { httpHandler } from '../../../shared/http';
 import { conflict } from '../../../shared/problem';
 import { signRequest } from '../../../shared/signing';
@@ -108,13 +109,63 @@ const batchSchema = z.object({
     .max(500),
 });
 
+/** The routes under test, declared as every route of the hub is: by contract. */
+const accepted = (schema: z.ZodType) => ({ 202: { description: 'Accepted.', schema } });
+const TEST_ROUTES = {
+  ingestBatch: defineRoute({
+    operation: 'test.ingestBatch',
+    method: 'POST',
+    path: '/test/batches',
+    tag: 'test',
+    summary: 'A batch route.',
+    scope: 'cases:write',
+    authentication: 'signature',
+    body: batchSchema,
+    idempotent: true,
+    responses: accepted(z.object({ batchId: z.string(), accepted: z.number() })),
+  }),
+  getCase: defineRoute({
+    operation: 'test.getCase',
+    method: 'GET',
+    path: '/test/cases/{caseId}',
+    tag: 'test',
+    summary: 'A read route with path and query parameters.',
+    scope: 'cases:read',
+    authentication: 'signature',
+    params: z.object({ caseId: z.string().regex(/^[0-9]{6}:[0-9A-Za-z]+$/) }),
+    query: z.object({ history: z.enum(['true', 'false']).default('false') }),
+    responses: {
+      200: { description: 'The case.', schema: z.object({ caseId: z.string(), history: z.string() }) },
+    },
+  }),
+  slow: defineRoute({
+    operation: 'test.slow',
+    method: 'POST',
+    path: '/test/slow',
+    tag: 'test',
+    summary: 'An idempotent route any client may call.',
+    authentication: 'signature',
+    body: batchSchema,
+    idempotent: true,
+    responses: accepted(z.object({ done: z.boolean() })),
+  }),
+  throttled: defineRoute({
+    operation: 'test.throttled',
+    method: 'POST',
+    path: '/test/throttled',
+    tag: 'test',
+    summary: 'A route whose own work meets a throttled table.',
+    scope: 'cases:write',
+    authentication: 'signature',
+    body: batchSchema,
+    responses: accepted(z.object({})),
+  }),
+};
+
 const calls: { client: AuthenticatedClient; correlationId: string; accepted: number }[] = [];
 const ingest = httpHandler(
   {
-    operation: 'test.ingestBatch',
-    scope: 'cases:write',
-    body: batchSchema,
-    idempotent: true,
+    contract: TEST_ROUTES.ingestBatch,
     handle: async ({ body, client, correlationId }) => {
       if (body.records[0]?.regionCode === '999999') throw conflict('region-busy', 'Try later.');
       if (body.records[0]?.regionCode === '000000') throw new Error('table users exploded at /var/secret');
@@ -127,13 +178,10 @@ const ingest = httpHandler(
 
 const getCase = httpHandler(
   {
-    operation: 'test.getCase',
-    scope: 'cases:read',
-    path: z.object({ caseId: z.string().regex(/^[0-9]{6}:[0-9A-Za-z]+$/) }),
-    query: z.object({ history: z.enum(['true', 'false']).default('false') }),
-    handle: async ({ path, query, body }) => ({
+    contract: TEST_ROUTES.getCase,
+    handle: async ({ path, query }) => ({
       status: 200,
-      body: { caseId: path.caseId, history: query.history, body },
+      body: { caseId: path.caseId, history: query.history },
     }),
   },
   { dynamo },
@@ -410,9 +458,7 @@ describe('httpHandler', () => {
       });
       const slow = httpHandler(
         {
-          operation: 'test.slow',
-          body: batchSchema,
-          idempotent: true,
+          contract: TEST_ROUTES.slow,
           handle: async () => {
             entered();
             await gate;
@@ -455,9 +501,7 @@ async function ingestThrough(endpoint: Promise<RunningFaultProxy>) {
   const throttled = new DynamoDBClient(localAwsConfig((await endpoint).endpoint));
   return httpHandler(
     {
-      operation: 'test.throttled',
-      scope: 'cases:write',
-      body: batchSchema,
+      contract: TEST_ROUTES.throttled,
       handle: async () => {
         await throttled.send(
           new GetItemCommand({ TableName: noncesTable, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }),

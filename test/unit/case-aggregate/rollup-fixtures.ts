@@ -113,3 +113,28 @@ export const addToBucket = (
       ExpressionAttributeValues: { ':v': value },
     }),
   );
+
+/**
+ * Item A reported by two counties of Zhejiang and, once, from Guangdong (an item is assessed per province), with
+ * evaluations. Computed by hand for the item scope item#330000#DEPT_HANGZHOU#ITEM_A:
+ *   received 3 + 1 = 4; completed 2 + 1 = 3, on time 1 + 1 = 2 → 按时办结率 2/3 = 66.67 %;
+ *   fully online 1 + 1 = 2 of 4 → 全程网办率 50.00 %; evaluations 3, satisfied 2 → 满意率 2/3 = 66.67 %;
+ *   processing 30.50 + 2.00 = 32.50 h over 3 completed → 10.83 h.
+ * Item B (330106 only): completed 1 on time → 100.00 %, nothing fully online → 0.00 %, no votes → 满意率 null.
+ * item#440000#DEPT_HANGZHOU#ITEM_A: received 2, nothing completed → 按时办结率 null.
+ */
+export const ITEM_CELLS: Cell[] = [
+  ...DAY_CELLS,
+  cell('330102', DEPT_HANGZHOU, ITEM_A, {
+    received: 1,
+    accepted: 1,
+    completed: 1,
+    completedOnTime: 1,
+    online: 1,
+    fullyOnline: 1,
+    processingCentihours: 200,
+    evaluations: 3,
+    satisfied: 2,
+  }),
+  cell('440106', DEPT_HANGZHOU, ITEM_A, { received: 2 }),
+];

@@ -6,8 +6,21 @@ import {
   groupCells,
   mergeCells,
   rollUp,
+  rollUpItems,
+  sumCounters,
 } from '../../../functions/case-aggregate/domain/rollup';
-import { cell, counters, DAY_CELLS, DEPT_GUANGZHOU, DEPT_HANGZHOU, ITEM_A, ITEM_D } from './rollup-fixtures';
+import {
+  cell,
+  counters,
+  DAY_CELLS,
+  DEPT_GUANGZHOU,
+  DEPT_HANGZHOU,
+  ITEM_A,
+  ITEM_B,
+  ITEM_C,
+  ITEM_CELLS,
+  ITEM_D,
+} from './rollup-fixtures';
 
 const byScope = (cells = DAY_CELLS) => new Map(rollUp(cells).map((s) => [s.scope, s]));
 
@@ -138,5 +151,77 @@ describe('cells', () => {
 
   it('refuse to group a month rollup by day', () => {
     expect(() => groupCells([{ month: '2026-11', cells: DAY_CELLS }], {}, 'day')).toThrow(/day cells/);
+  });
+});
+
+describe('rollUpItems', () => {
+  const items = rollUpItems(ITEM_CELLS);
+  const itemOf = (province: string, department: string, item: string) =>
+    items.get(province)?.find((s) => s.scope === `item#${province}#${department}#${item}`);
+
+  it('one scope per province × department × item, grouped by province and sorted by scope', () => {
+    expect([...items.keys()]).toEqual(['330000', '440000']);
+    expect(items.get('330000')?.map((s) => s.scope)).toEqual(
+      [ITEM_A, ITEM_B, ITEM_C].map((item) => `item#330000#${DEPT_HANGZHOU}#${item}`).sort(),
+    );
+    expect(
+      items
+        .get('440000')
+        ?.map((s) => s.scope)
+        .sort(),
+    ).toEqual([`item#440000#${DEPT_GUANGZHOU}#${ITEM_D}`, `item#440000#${DEPT_HANGZHOU}#${ITEM_A}`].sort());
+    expect(itemOf('330000', DEPT_HANGZHOU, ITEM_A)).toMatchObject({
+      level: 'item',
+      province: '330000',
+      departmentCode: DEPT_HANGZHOU,
+      itemCode: ITEM_A,
+    });
+  });
+
+  it('sums the counties of a province into the item, with the hand-computed rates', () => {
+    const itemA = itemOf('330000', DEPT_HANGZHOU, ITEM_A);
+    expect(itemA?.counters).toEqual(
+      counters({
+        received: 4,
+        accepted: 3,
+        rejected: 1,
+        completed: 3,
+        completedOnTime: 2,
+        online: 3,
+        fullyOnline: 2,
+        processingCentihours: 3250,
+        evaluations: 3,
+        satisfied: 2,
+      }),
+    );
+    const rates = ratesOf(itemA?.counters ?? counters({}));
+    expect(rates.onTimeCompletionRate).toEqual({ numerator: 2, denominator: 3 });
+    expect(rates.fullyOnlineRate).toEqual({ numerator: 2, denominator: 4 });
+    expect(rates.satisfactionRate).toEqual({ numerator: 2, denominator: 3 });
+    const itemB = ratesOf(itemOf('330000', DEPT_HANGZHOU, ITEM_B)?.counters ?? counters({}));
+    expect(itemB.onTimeCompletionRate).toEqual({ numerator: 1, denominator: 1 });
+    expect(itemB.fullyOnlineRate).toEqual({ numerator: 0, denominator: 1 });
+    expect(itemB.satisfactionRate).toBeNull();
+    // The same code from another province is that province's item, not added to Zhejiang's.
+    expect(itemOf('440000', DEPT_HANGZHOU, ITEM_A)?.counters).toEqual(counters({ received: 2 }));
+    expect(ratesOf(counters({ received: 2 })).onTimeCompletionRate).toBeNull();
+  });
+
+  it('every item scope sums to its department, and the departments to the province', () => {
+    const departments = new Map(
+      rollUp(ITEM_CELLS)
+        .filter((s) => s.level === 'department')
+        .map((s) => [s.scope, s.counters]),
+    );
+    for (const [province, scopes] of items) {
+      const byDepartment = new Map<string, ReturnType<typeof counters>[]>();
+      for (const s of scopes) {
+        const key = `dept#${province}#${s.departmentCode}`;
+        byDepartment.set(key, [...(byDepartment.get(key) ?? []), s.counters]);
+      }
+      for (const [department, parts] of byDepartment) {
+        expect(sumCounters(parts)).toEqual(departments.get(department));
+      }
+    }
   });
 });

@@ -1,7 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { rollUp } from '../../../functions/case-aggregate/domain/rollup';
-import { CSV_HEADER, renderCsv, renderJson, snapshotOf } from '../../../functions/case-aggregate/snapshot';
-import { cell, DAY_CELLS, DEPT_GUANGZHOU, DEPT_HANGZHOU, ITEM_A, ITEM_C, ITEM_D } from './rollup-fixtures';
+import { rollUp, rollUpItems } from '../../../functions/case-aggregate/domain/rollup';
+import {
+  CSV_HEADER,
+  itemSnapshotKeysOf,
+  renderCsv,
+  renderJson,
+  snapshotOf,
+} from '../../../functions/case-aggregate/snapshot';
+import {
+  cell,
+  DAY_CELLS,
+  DEPT_GUANGZHOU,
+  DEPT_HANGZHOU,
+  ITEM_A,
+  ITEM_C,
+  ITEM_CELLS,
+  ITEM_D,
+} from './rollup-fixtures';
 
 const snapshot = snapshotOf({
   period: '2026-11-20',
@@ -130,6 +145,51 @@ describe('assessment snapshot', () => {
     expect(row(`dept#330000#${DEPT_HANGZHOU}`)).toMatchObject({
       departmentCode: DEPT_HANGZHOU,
       regionCode: '',
+    });
+  });
+
+  it('item snapshot of a province: one scope per item with the hand-computed rates, in JSON and CSV', () => {
+    const itemSnapshot = snapshotOf({
+      period: '2026-11-20',
+      periodType: 'day',
+      generatedAt: '2026-11-21T01:00:02.000Z',
+      coverage: { days: 1, daysInPeriod: 1, firstDay: '2026-11-20', lastDay: '2026-11-20' },
+      scopes: rollUpItems(ITEM_CELLS).get('330000') ?? [],
+    });
+    expect(itemSnapshotKeysOf('2026-11', '330000')).toEqual({
+      json: 'assessments/2026-11/items-330000.json',
+      csv: 'assessments/2026-11/items-330000.csv',
+    });
+    const parsed = JSON.parse(renderJson(itemSnapshot));
+    expect(parsed.scopes).toHaveLength(3);
+    const itemA = parsed.scopes.find((s: { itemCode?: string }) => s.itemCode === ITEM_A);
+    expect(itemA).toMatchObject({
+      scope: `item#330000#${DEPT_HANGZHOU}#${ITEM_A}`,
+      level: 'item',
+      province: '330000',
+      provinceName: '浙江',
+      departmentCode: DEPT_HANGZHOU,
+      counters: { received: 4, completed: 3, completedOnTime: 2, processingHours: 32.5 },
+      rates: {
+        onTimeCompletionRate: { numerator: 2, denominator: 3, value: 66.67 },
+        fullyOnlineRate: { numerator: 2, denominator: 4, value: 50 },
+        satisfactionRate: { numerator: 2, denominator: 3, value: 66.67 },
+        averageProcessingHours: { numerator: 32.5, denominator: 3, value: 10.83 },
+      },
+    });
+    const lines = renderCsv(itemSnapshot).slice(1).split('\r\n');
+    expect(lines).toHaveLength(1 + 3 + 1);
+    const line = lines.find((l) => l.split(',')[1] === itemA.scope);
+    const row = Object.fromEntries(CSV_HEADER.map((name, i) => [name, line?.split(',')[i]]));
+    expect(row).toMatchObject({
+      level: 'item',
+      province: '330000',
+      departmentCode: DEPT_HANGZHOU,
+      itemCode: ITEM_A,
+      received: '4',
+      onTimeCompletionRate: '66.67',
+      fullyOnlineRate: '50.00',
+      satisfactionRate: '66.67',
     });
   });
 });

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { buildHubModel, type StackTemplate } from '../../../infra/local/template';
+import {
+  buildHubModel,
+  routesOfSharedPort,
+  routesOfStack,
+  type StackTemplate,
+} from '../../../infra/local/template';
 
-/** Both APIs are served on one local port: a route declared by both must fail the load, not pick a winner. */
+/**
+ * Both APIs are served on one shared local port, and each on a port of its own: a route both declare (token
+ * introspection) goes to the private API on the shared port and to each API on its own port — never to whichever
+ * happens to come first.
+ */
 const sqsEndpoint = 'http://127.0.0.1:9324';
 
 const apiWith = (stackName: string, path: string): StackTemplate => ({
@@ -59,9 +68,35 @@ describe('routes of the two clouds on one port', () => {
     ).toEqual(['private/Api POST /cases', 'public/Api POST /evaluations']);
   });
 
-  it('refuses a route both APIs declare', () => {
-    expect(() =>
-      buildHubModel([apiWith('private', 'evaluations'), apiWith('public', 'evaluations')], { sqsEndpoint }),
-    ).toThrow(/POST \/evaluations is declared by both private\/Api and public\/Api/);
+  it('gives a route both APIs declare to the private API on the shared port, to each on its own', () => {
+    const model = buildHubModel(
+      [apiWith('zwfw-dev-private', 'introspect'), apiWith('zwfw-dev-public', 'introspect')],
+      { sqsEndpoint },
+    );
+    const keys = (routes: typeof model.routes) => routes.map((route) => route.apiKey);
+    expect(keys(routesOfSharedPort(model.routes, 'zwfw-dev-private'))).toEqual(['zwfw-dev-private/Api']);
+    expect(keys(routesOfStack(model.routes, 'zwfw-dev-public'))).toEqual(['zwfw-dev-public/Api']);
+    expect(keys(routesOfStack(model.routes, 'zwfw-dev-private'))).toEqual(['zwfw-dev-private/Api']);
+  });
+
+  it('keeps the public-only routes on the shared port', () => {
+    const model = buildHubModel(
+      [apiWith('zwfw-dev-private', 'cases'), apiWith('zwfw-dev-public', 'evaluations')],
+      { sqsEndpoint },
+    );
+    expect(
+      routesOfSharedPort(model.routes, 'zwfw-dev-private')
+        .map((r) => r.resourcePath)
+        .sort(),
+    ).toEqual(['/cases', '/evaluations']);
+  });
+
+  it('refuses a route one API declares twice', () => {
+    const twice = apiWith('private', 'cases');
+    const resources = twice.template.Resources as Record<string, unknown>;
+    resources.Method2 = resources.Method;
+    expect(() => buildHubModel([twice], { sqsEndpoint })).toThrow(
+      /POST \/cases is declared twice by private\/Api/,
+    );
   });
 });
