@@ -1,20 +1,20 @@
 import type { z } from 'zod';
 import { evaluationIdOf } from '../functions/evaluation-ingest/domain/evaluation';
-import { assessmentPublishedV1 } from './assessment-published.v1';
-import { badReviewOpenedV1 } from './bad-review-opened.v1';
-import { caseReceivedV1 } from './case-received.v1';
-import { caseStatusChangedV1 } from './case-status-changed.v1';
+import { buildAssessmentPublishedV1 } from './assessment-published.v1';
+import { buildBadReviewOpenedV1 } from './bad-review-opened.v1';
+import { buildCaseReceivedV1 } from './case-received.v1';
+import { buildCaseStatusChangedV1 } from './case-status-changed.v1';
 import type { EventEnvelope } from './envelope';
-import { evaluationReceivedV1 } from './evaluation-received.v1';
-import { evaluationSubmittedV1 } from './evaluation-submitted.v1';
-import { identityVerifiedV1 } from './identity-verified.v1';
-import { licenceAccessedV1 } from './licence-accessed.v1';
-import { licenceIssuedV1 } from './licence-issued.v1';
-import { licenceRevokedV1 } from './licence-revoked.v1';
-import { rectificationOverdueV1 } from './rectification-overdue.v1';
-import { rectificationTransitionedV1 } from './rectification-transitioned.v1';
-import { ticketIssuedV1 } from './ticket-issued.v1';
-import { tokenRevokedV1 } from './token-revoked.v1';
+import { buildEvaluationReceivedV1 } from './evaluation-received.v1';
+import { buildEvaluationSubmittedV1 } from './evaluation-submitted.v1';
+import { buildIdentityVerifiedV1 } from './identity-verified.v1';
+import { buildLicenceAccessedV1 } from './licence-accessed.v1';
+import { buildLicenceIssuedV1 } from './licence-issued.v1';
+import { buildLicenceRevokedV1 } from './licence-revoked.v1';
+import { buildRectificationOverdueV1 } from './rectification-overdue.v1';
+import { buildRectificationTransitionedV1 } from './rectification-transitioned.v1';
+import { buildTicketIssuedV1 } from './ticket-issued.v1';
+import { buildTokenRevokedV1 } from './token-revoked.v1';
 
 export interface EventParty {
   /** Capability folder under functions/. */
@@ -37,9 +37,26 @@ export interface EventDefinition<TDetailType extends string = string, TSchema ex
   example: z.input<TSchema>;
 }
 
-const defineEvent = <const TDetailType extends string, TSchema extends z.ZodType>(
-  definition: EventDefinition<TDetailType, TSchema>,
-) => definition;
+/**
+ * An event definition whose schema is built on first read of `schema`, then kept: a function imports the whole
+ * catalogue to validate what it publishes (shared/events.ts) but needs the schemas of its own one or two events
+ * only, so it never builds the others (building every schema at import cost a measurable share of cold init).
+ */
+const defineEvent = <const TDetailType extends string, TSchema extends z.ZodType>({
+  buildSchema,
+  ...definition
+}: Omit<EventDefinition<TDetailType, TSchema>, 'schema'> & {
+  buildSchema: () => TSchema;
+}): EventDefinition<TDetailType, TSchema> => {
+  let schema: TSchema | undefined;
+  return {
+    ...definition,
+    get schema() {
+      schema ??= buildSchema();
+      return schema;
+    },
+  };
+};
 
 const exampleCaseId = '330000:11330000002593947X4000117051000202611210001';
 
@@ -48,7 +65,7 @@ export const caseReceivedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.case-aggregate',
   description: 'A case (办件) seen by the hub for the first time.',
-  schema: caseReceivedV1,
+  buildSchema: buildCaseReceivedV1,
   producers: [
     {
       capability: 'case-aggregate',
@@ -81,7 +98,7 @@ export const caseStatusChangedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.case-aggregate',
   description: 'A status change applied to a case, at most once per case and status.',
-  schema: caseStatusChangedV1,
+  buildSchema: buildCaseStatusChangedV1,
   producers: [
     {
       capability: 'case-aggregate',
@@ -130,7 +147,7 @@ export const ticketIssuedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.auth-verify',
   description: 'A single-use sign-on ticket (一次登录、全网通办) was issued to a connected platform.',
-  schema: ticketIssuedV1,
+  buildSchema: buildTicketIssuedV1,
   producers: [
     {
       capability: 'auth-verify',
@@ -163,7 +180,7 @@ export const tokenRevokedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.auth-verify',
   description: 'An access token was revoked before its expiry (single logout).',
-  schema: tokenRevokedV1,
+  buildSchema: buildTokenRevokedV1,
   producers: [
     {
       capability: 'auth-verify',
@@ -194,7 +211,7 @@ export const identityVerifiedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.auth-verify',
   description: 'A real-name verification (实名核验) was answered: match, mismatch or not found.',
-  schema: identityVerifiedV1,
+  buildSchema: buildIdentityVerifiedV1,
   producers: [
     {
       capability: 'auth-verify',
@@ -226,7 +243,7 @@ export const assessmentPublishedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.case-aggregate',
   description: 'The assessment snapshot (考评快照) of a day or a month was written to S3 as JSON and CSV.',
-  schema: assessmentPublishedV1,
+  buildSchema: buildAssessmentPublishedV1,
   producers: [
     {
       capability: 'case-aggregate',
@@ -261,7 +278,7 @@ export const evaluationReceivedV1Event = defineEvent({
   source: 'zwfw.evaluation-ingest',
   description:
     'An evaluation (好差评) was accepted: the vote of its case, stage and evaluator, or a later review that is not counted again.',
-  schema: evaluationReceivedV1,
+  buildSchema: buildEvaluationReceivedV1,
   producers: [
     {
       capability: 'evaluation-ingest',
@@ -301,7 +318,7 @@ export const evaluationSubmittedV1Event = defineEvent({
   source: 'zwfw.evaluation-ingest',
   description:
     'A citizen submitted an evaluation from the app through the public cloud; crosses to the private cloud (infra/cross-cloud.ts).',
-  schema: evaluationSubmittedV1,
+  buildSchema: buildEvaluationSubmittedV1,
   producers: [
     {
       capability: 'evaluation-ingest',
@@ -343,7 +360,7 @@ export const badReviewOpenedV1Event = defineEvent({
   source: 'zwfw.evaluation-ingest',
   description:
     'A bad review (差评, level 1–2) was counted and its rectification ticket opened, exactly once per evaluation.',
-  schema: badReviewOpenedV1,
+  buildSchema: buildBadReviewOpenedV1,
   producers: [
     {
       capability: 'evaluation-ingest',
@@ -379,7 +396,7 @@ export const rectificationTransitionedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.evaluation-ingest',
   description: 'A bad-review rectification ticket (差评整改) changed status.',
-  schema: rectificationTransitionedV1,
+  buildSchema: buildRectificationTransitionedV1,
   producers: [
     {
       capability: 'evaluation-ingest',
@@ -420,7 +437,7 @@ export const rectificationOverdueV1Event = defineEvent({
   source: 'zwfw.evaluation-ingest',
   description:
     'A rectification deadline (verify, rectify or revisit) was missed; raised once per ticket and stage.',
-  schema: rectificationOverdueV1,
+  buildSchema: buildRectificationOverdueV1,
   producers: [
     {
       capability: 'evaluation-ingest',
@@ -461,7 +478,7 @@ export const licenceIssuedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.licence-retrieve',
   description: 'A licence (电子证照) was registered by its issuing authority.',
-  schema: licenceIssuedV1,
+  buildSchema: buildLicenceIssuedV1,
   producers: [
     {
       capability: 'licence-retrieve',
@@ -497,7 +514,7 @@ export const licenceRevokedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.licence-retrieve',
   description: 'A licence was revoked by its issuing authority.',
-  schema: licenceRevokedV1,
+  buildSchema: buildLicenceRevokedV1,
   producers: [
     {
       capability: 'licence-retrieve',
@@ -529,7 +546,7 @@ export const licenceAccessedV1Event = defineEvent({
   version: 1,
   source: 'zwfw.licence-retrieve',
   description: 'One use of a licence (用证记录): a listing, a fetch or a download URL issued.',
-  schema: licenceAccessedV1,
+  buildSchema: buildLicenceAccessedV1,
   producers: [
     {
       capability: 'licence-retrieve',

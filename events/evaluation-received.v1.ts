@@ -37,40 +37,44 @@ export const abuseFlagField = z
  * flags, when a burst it belongs to is detected after it was first announced: keep one record per
  * `evaluationId` (reviews: per `reviewId`) and the union of its flags.
  */
-export const evaluationReceivedV1 = baseDetailSchema
-  .extend({
-    version: z.literal(1).describe('Detail schema version.'),
-    evaluationId: evaluationIdField.describe('Dedupe key of a vote (with `reviewId` for a review).'),
-    reviewId: evaluationIdField
-      .optional()
-      .describe('Present exactly when `isReview`: the id of this review of the evaluation.'),
-    caseId: caseIdField,
-    regionCode: regionCodeField,
-    departmentCode: departmentCodeField,
-    itemCode: itemCodeField,
-    level: evaluationLevelField,
-    channel: evaluationChannelField,
-    stage: evaluationStageField,
-    flags: z.array(abuseFlagField).describe('Abuse flags; empty for an ordinary evaluation.'),
-    isReview: z
-      .boolean()
-      .describe('A later evaluation by the same evaluator: kept, never counted as a vote.'),
-    evaluatedAt: isoDateTimeField.describe('When the evaluator gave it, ISO 8601.'),
-  })
-  .superRefine((detail, ctx) => {
-    if (detail.isReview !== (detail.reviewId !== undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['reviewId'],
-        message: 'reviewId is present exactly for a review',
-      });
-    }
-    if (!detail.caseId.startsWith(`${detail.regionCode}:`)) {
-      ctx.addIssue({ code: 'custom', path: ['regionCode'], message: 'regionCode must prefix caseId' });
-    }
-  })
-  .describe(
-    'EvaluationReceived v1: an evaluation (vote or review) was accepted. No evaluator id, no comment.',
-  );
+export const buildEvaluationReceivedV1 = () =>
+  baseDetailSchema
+    .extend({
+      version: z.literal(1).describe('Detail schema version.'),
+      evaluationId: evaluationIdField.describe('Dedupe key of a vote (with `reviewId` for a review).'),
+      reviewId: evaluationIdField
+        .optional()
+        .describe('Present exactly when `isReview`: the id of this review of the evaluation.'),
+      caseId: caseIdField,
+      regionCode: regionCodeField,
+      departmentCode: departmentCodeField,
+      itemCode: itemCodeField,
+      level: evaluationLevelField,
+      channel: evaluationChannelField,
+      stage: evaluationStageField,
+      flags: z.array(abuseFlagField).describe('Abuse flags; empty for an ordinary evaluation.'),
+      isReview: z
+        .boolean()
+        .describe('A later evaluation by the same evaluator: kept, never counted as a vote.'),
+      evaluatedAt: isoDateTimeField.describe('When the evaluator gave it, ISO 8601.'),
+    })
+    .superRefine((detail, ctx) => {
+      if (detail.isReview !== (detail.reviewId !== undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reviewId'],
+          message: 'reviewId is present exactly for a review',
+        });
+      }
+      if (!detail.caseId.startsWith(`${detail.regionCode}:`)) {
+        ctx.addIssue({ code: 'custom', path: ['regionCode'], message: 'regionCode must prefix caseId' });
+      }
+    })
+    .describe(
+      'EvaluationReceived v1: an evaluation (vote or review) was accepted. No evaluator id, no comment.',
+    );
+
+/** Built at import for modules that read it; a bundle that never does drops the call (it is marked pure). */
+export const evaluationReceivedV1 = /* @__PURE__ */ buildEvaluationReceivedV1();
 
 export type EvaluationReceivedV1 = z.infer<typeof evaluationReceivedV1>;

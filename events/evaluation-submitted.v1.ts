@@ -9,15 +9,19 @@ import { subjectField } from './auth-fields';
  * transports. The evaluator is the person's pseudonymous subject only: the public cloud never sees an ID number,
  * its HMAC or a masked id.
  */
-export const evaluationSubmittedV1 = z
-  .strictObject({
-    ...evaluationMessageSchema.shape,
-    evaluator: z
-      .strictObject({ type: z.literal('person'), sub: subjectField })
-      .describe("The person who rated: the access token's subject, nothing else."),
-  })
-  .describe(
-    'EvaluationSubmitted v1: one evaluation from the citizen app, crossing from the public to the private cloud.',
-  );
+export const buildEvaluationSubmittedV1 = () =>
+  z
+    .strictObject({
+      ...evaluationMessageSchema.shape,
+      evaluator: z
+        .strictObject({ type: z.literal('person'), sub: subjectField })
+        .describe("The person who rated: the access token's subject, nothing else."),
+    })
+    .describe(
+      'EvaluationSubmitted v1: one evaluation from the citizen app, crossing from the public to the private cloud.',
+    );
+
+/** Built at import for modules that read it; a bundle that never does drops the call (it is marked pure). */
+export const evaluationSubmittedV1 = /* @__PURE__ */ buildEvaluationSubmittedV1();
 
 export type EvaluationSubmittedV1 = z.infer<typeof evaluationSubmittedV1>;

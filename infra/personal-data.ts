@@ -31,7 +31,9 @@ export const PUBLIC_STORE_CONTENTS = {
   // Powertools idempotency records of the public routes: key hash, status, expiry, the stored response
   // (`data`: e.g. `{ evaluationId }`), the payload hash.
   idempotency: ['id', 'status', 'expiration', 'in_progress_expiration', 'data', 'validation'],
-  // Assessment snapshots (functions/case-aggregate/snapshot.ts): rates and counts per region, department, item.
+  // Assessment snapshots (functions/case-aggregate/snapshot.ts): rates and counts per region, department, item —
+  // the period's snapshot and each province's item snapshot (`itemCode`: the item's public implementation code).
+  // The same bucket holds the public dashboard's static page files under dashboard/ (code, no records).
   'assessment-snapshots': [
     'period',
     'periodType',
@@ -46,6 +48,7 @@ export const PUBLIC_STORE_CONTENTS = {
     'provinceName',
     'regionCode',
     'departmentCode',
+    'itemCode',
     'counters',
     'rates',
   ],

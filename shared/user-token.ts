@@ -1,4 +1,3 @@
-import { KMSClient } from '@aws-sdk/client-kms';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import {
   createLocalJWKSet,
@@ -15,7 +14,7 @@ import {
   MAX_TOKEN_LENGTH,
   SIGNING_ALGORITHM,
 } from '../functions/auth-verify/domain/tokens';
-import { createKmsTokenSigner, kmsSigningPort } from '../functions/auth-verify/signing-key';
+import { createKmsTokenSigner } from '../functions/auth-verify/signing-key';
 import type { AuthenticatedClient } from './client-registry';
 import { loadConfig } from './config';
 import { once } from './entry';
@@ -85,13 +84,31 @@ export const userTokenEnvSchema = z
     message: 'Set TOKEN_JWKS_URL or TOKEN_SIGNING_KEY_ARN',
   });
 
-/** The verifier a Lambda entry point builds from its environment. */
-export function bearerVerifierFromEnvironment(): BearerVerifier {
-  const config = loadConfig(userTokenEnvSchema);
-  const keys = config.TOKEN_JWKS_URL
-    ? createRemoteJWKSet(new URL(config.TOKEN_JWKS_URL))
-    : keySetOfPublicKey(() => kmsPublicKeySpki(config.TOKEN_SIGNING_KEY_ARN as string));
-  return createBearerVerifier({ keys, issuer: config.TOKEN_ISSUER });
+/** Reads the signing key's public half (DER SPKI) by the key's ARN: shared/published-token-key.ts `kmsPublicKeySpki`. */
+export type PublishedKeyReader = (keyArn: string) => Promise<Uint8Array>;
+
+/**
+ * The verifier a Lambda entry point builds from its environment. Only the public cloud's entry points may take the
+ * key from TOKEN_SIGNING_KEY_ARN, and they pass the KMS reader: taking it as an argument, not importing it here,
+ * keeps the KMS client out of every private-cloud bundle (esbuild cannot drop what a shared module references,
+ * and a dynamic import of it measured larger and slower).
+ */
+export function bearerVerifierFromEnvironment(
+  readPublishedKey?: PublishedKeyReader,
+  env: NodeJS.ProcessEnv = process.env,
+): BearerVerifier {
+  const config = loadConfig(userTokenEnvSchema, env);
+  return createBearerVerifier({ keys: keySetOf(config, readPublishedKey), issuer: config.TOKEN_ISSUER });
+}
+
+function keySetOf(config: z.output<typeof userTokenEnvSchema>, readPublishedKey?: PublishedKeyReader) {
+  if (config.TOKEN_JWKS_URL) return createRemoteJWKSet(new URL(config.TOKEN_JWKS_URL));
+  const keyArn = config.TOKEN_SIGNING_KEY_ARN as string;
+  if (!readPublishedKey) {
+    // A deployment mistake, named without values: this entry point verifies against a JWKS URL only.
+    throw new Error('TOKEN_SIGNING_KEY_ARN is read by public-cloud entry points only; set TOKEN_JWKS_URL');
+  }
+  return keySetOfPublicKey(() => readPublishedKey(keyArn));
 }
 
 /**
@@ -107,10 +124,6 @@ export function keySetOfPublicKey(fetchSpki: () => Promise<Uint8Array>): JWTVeri
     return createLocalJWKSet(await signer.publicJwks());
   });
   return async (header, token) => (await keySet())(header, token);
-}
-
-async function kmsPublicKeySpki(keyArn: string): Promise<Uint8Array> {
-  return kmsSigningPort(new KMSClient({}), keyArn).publicKeySpki();
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i;

@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { routedHandler } from '../../shared/entry';
 import { type HttpDependencyOverrides, httpHandler } from '../../shared/http';
 import { Problem } from '../../shared/problem';
+import { kmsPublicKeySpki } from '../../shared/published-token-key';
 import { type BearerVerifier, bearerVerifierFromEnvironment } from '../../shared/user-token';
 import { activeToken, INACTIVE, type IntrospectionResponse } from './domain/introspection';
 import { TOKEN_ROUTES } from './tokens-api';
@@ -59,7 +60,7 @@ export const handler = routedHandler({
   contracts: { introspect: TOKEN_ROUTES.introspect },
   // Built on first use, so that importing the module (tests, synth) needs no environment.
   build: async () => {
-    const verifier = bearerVerifierFromEnvironment();
+    const verifier = bearerVerifierFromEnvironment(kmsPublicKeySpki);
     return createPublicIntrospection(() => verifier);
   },
 });

@@ -27,7 +27,7 @@ export interface ChangeProcessorDependencies {
   maxCommitAttempts?: number;
   /** Events per publish call (default 10, the PutEvents limit). */
   maxEventsPerPublish?: number;
-  /** Publish calls in flight at once (default 4). */
+  /** Publish calls in flight at once (default 8: a batch of 50 changes and its new cases in one wave). */
   publishConcurrency?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -173,11 +173,12 @@ async function publishEvents(
   fail: (messageIds: readonly string[], error: Error) => void,
 ): Promise<void> {
   const events = settled.flatMap((s) => eventsFor(s.record, s.tagged));
-  // Several PutEvents in flight: a batch of 50 changes owes 6+ calls, which one after the other cost the
-  // consumer more than its transaction. Subscribers never relied on order (they dedupe by changeId).
+  // Several PutEvents in flight: a batch of 50 changes owes 6+ calls (a CaseReceived per new case besides the
+  // changes), which one after the other cost the consumer more than its transaction; all in one wave, the batch
+  // waits for one call's latency. Subscribers never relied on order (they dedupe by changeId).
   await mapLimit(
     chunkEvents(events, deps.maxEventsPerPublish ?? 10),
-    deps.publishConcurrency ?? 4,
+    deps.publishConcurrency ?? 8,
     async (chunk) => {
       try {
         await deps.publish(chunk.map((e) => e.event));

@@ -6,24 +6,32 @@ import { s3Clients } from '../../shared/aws/s3';
 import { loadConfig, requiredString } from '../../shared/config';
 import { once } from '../../shared/entry';
 import { logger } from '../../shared/observability';
+import { mapLimit } from './map-limit';
 import {
   EMPTY_INDEX,
+  type Judgement,
+  judgeItemSnapshot,
   judgeSnapshot,
   PUBLISHED_INDEX_KEY,
   type PublishedIndex,
+  provincesOf,
   publishedIndexSchema,
+  publishedItemKeysOf,
   publishedKeysOf,
   type Refusal,
   withPeriod,
 } from './published-snapshot';
-import { CSV_CONTENT_TYPE, JSON_CONTENT_TYPE } from './snapshot';
+import { CSV_CONTENT_TYPE, JSON_CONTENT_TYPE, type SnapshotKeys } from './snapshot';
 
 /**
  * The private cloud's one way into the public cloud (DESIGN §4): on `AssessmentPublished` (private bus) it reads
- * the period's snapshot from the assessments bucket, judges it (published-snapshot.ts: schema, no field of the
- * personal-data list, nothing undeclared, the CSV exactly the JSON's rendering) and only then copies the JSON, the
- * CSV and an updated `assessments/index.json` into the public cloud's published-snapshots bucket — the only
- * objects its role may put there. A refused snapshot is not copied: the invocation fails, Lambda parks the event
+ * the period's snapshot from the assessments bucket and the item snapshot of each province it names
+ * (`assessments/<period>/items-<province>.json|csv`, what the dashboard's drill-down reads), judges every file
+ * (published-snapshot.ts: schema, no field of the personal-data list, nothing undeclared, the CSV exactly the
+ * JSON's rendering, an item file only its province's item scopes) and only when all pass copies them, then an
+ * updated `assessments/index.json`, into the public cloud's published-snapshots bucket — the only objects its role
+ * may put there. The item files are named from the judged snapshot's province scopes (at most 32), not listed:
+ * bounded, and no ListBucket grant. A refused snapshot is not copied: the invocation fails, Lambda parks the event
  * in the publisher's DLQ and its alarm calls the on-call.
  *
  * The index is read-modify-written: the function runs one invocation at a time (reserved concurrency 1), so two
@@ -40,14 +48,20 @@ export interface PublisherStore {
 }
 
 export type PublicationOutcome =
-  | { published: true; period: string; periods: number }
-  | { published: false; period: string; refusal: Refusal };
+  | { published: true; period: string; periods: number; itemSnapshots: number }
+  | { published: false; period: string; key: string; refusal: Refusal };
+
+/** Item snapshots read (or put) at once: 32 provinces in four rounds, well inside the function's timeout. */
+const ITEM_CONCURRENCY = 8;
 
 export class SnapshotRefusedError extends Error {
   override readonly name = 'SnapshotRefusedError';
-  constructor(readonly refusal: Refusal) {
+  constructor(
+    readonly key: string,
+    readonly refusal: Refusal,
+  ) {
     // Field names and paths only: the refusal never carries a value of the snapshot.
-    super(`snapshot refused: ${JSON.stringify(refusal)}`);
+    super(`snapshot ${key} refused: ${JSON.stringify(refusal)}`);
   }
 }
 
@@ -55,30 +69,65 @@ export class SnapshotMissingError extends Error {
   override readonly name = 'SnapshotMissingError';
 }
 
+/** A snapshot file pair as read from the private bucket, with the verdict on it. */
+interface JudgedFiles {
+  keys: SnapshotKeys;
+  json: string;
+  csv: string;
+  judgement: Judgement;
+}
+
 export async function publishSnapshot(
   store: PublisherStore,
   detail: Pick<AssessmentPublishedV1, 'period' | 'snapshotKeys'>,
 ): Promise<PublicationOutcome> {
   const { period, snapshotKeys } = detail;
-  const [jsonText, csvText] = await Promise.all([
-    store.readPrivate(snapshotKeys.json),
-    store.readPrivate(snapshotKeys.csv),
-  ]);
-  // The event follows the puts, so a missing object is S3 not showing it yet, or a snapshot since removed: retried.
-  if (jsonText === undefined || csvText === undefined) {
-    throw new SnapshotMissingError(`the snapshot of ${period} is not in the assessments bucket`);
+  const main = await readJudged(store, period, snapshotKeys, (json, csv) => judgeSnapshot(period, json, csv));
+  if (!main.judgement.publishable) return refused(period, main.keys, main.judgement.refusal);
+  const items = await mapLimit(provincesOf(main.judgement.snapshot), ITEM_CONCURRENCY, (province) =>
+    readJudged(store, period, publishedItemKeysOf(period, province), (json, csv) =>
+      judgeItemSnapshot(period, province, json, csv),
+    ),
+  );
+  // All or nothing: a period is published with every province's items, or not at all.
+  for (const { keys, judgement } of items) {
+    if (!judgement.publishable) return refused(period, keys, judgement.refusal);
   }
-  const judgement = judgeSnapshot(period, jsonText, csvText);
-  if (!judgement.publishable) return { published: false, period, refusal: judgement.refusal };
 
-  const keys = publishedKeysOf(period);
-  await store.putPublic(keys.json, jsonText, JSON_CONTENT_TYPE);
-  await store.putPublic(keys.csv, csvText, CSV_CONTENT_TYPE);
+  // Items first, then the period, then the index: a reader never finds a period whose items are not there yet.
+  await mapLimit(items, ITEM_CONCURRENCY, (item) => putPair(store, item));
+  await putPair(store, { ...main, keys: publishedKeysOf(period) });
   const index = withPeriod(await readLedger(store), period);
-  // The public index last: it never names a period whose snapshot is not there yet.
   await store.putPublic(PUBLISHED_INDEX_KEY, `${JSON.stringify(index)}\n`, JSON_CONTENT_TYPE);
   await store.writeLedger(index);
-  return { published: true, period, periods: index.periods.length };
+  return { published: true, period, periods: index.periods.length, itemSnapshots: items.length };
+}
+
+async function readJudged(
+  store: PublisherStore,
+  period: string,
+  keys: SnapshotKeys,
+  judge: (json: string, csv: string) => Judgement,
+): Promise<JudgedFiles> {
+  const [json, csv] = await Promise.all([store.readPrivate(keys.json), store.readPrivate(keys.csv)]);
+  // The event follows the puts, so a missing object is S3 not showing it yet, or a snapshot since removed: retried.
+  if (json === undefined || csv === undefined) {
+    throw new SnapshotMissingError(`${keys.json} of ${period} is not in the assessments bucket`);
+  }
+  return { keys, json, csv, judgement: judge(json, csv) };
+}
+
+const refused = (period: string, keys: SnapshotKeys, refusal: Refusal): PublicationOutcome => ({
+  published: false,
+  period,
+  key: keys.json,
+  refusal,
+});
+
+/** The same keys in the public bucket as in the private one (published-snapshot.ts `publishedKeysOf`). */
+async function putPair(store: PublisherStore, files: JudgedFiles): Promise<void> {
+  await store.putPublic(files.keys.json, files.json, JSON_CONTENT_TYPE);
+  await store.putPublic(files.keys.csv, files.csv, CSV_CONTENT_TYPE);
 }
 
 async function readLedger(store: PublisherStore): Promise<PublishedIndex> {
@@ -156,14 +205,16 @@ export async function handler(
   if (!outcome.published) {
     logger.error('snapshot refused, not published', {
       period: outcome.period,
+      key: outcome.key,
       refusal: outcome.refusal,
       correlationId: parsed.data.correlationId,
     });
-    throw new SnapshotRefusedError(outcome.refusal);
+    throw new SnapshotRefusedError(outcome.key, outcome.refusal);
   }
   logger.info('snapshot published', {
     period: outcome.period,
     periods: outcome.periods,
+    itemSnapshots: outcome.itemSnapshots,
     correlationId: parsed.data.correlationId,
   });
   return outcome;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { PERSONAL_DATA_FIELDS, PUBLIC_STORE_CONTENTS } from '../../infra/personal-data';
-import { type AssessmentSnapshot, renderCsv, snapshotKeysOf } from './snapshot';
+import { type AssessmentSnapshot, itemSnapshotKeysOf, renderCsv, snapshotKeysOf } from './snapshot';
 
 /**
  * What the public cloud may receive from the private one (DESIGN §4: "private → public only published,
@@ -26,7 +26,10 @@ const renderedRateSchema = z
   .nullable();
 
 const snapshotScopeSchema = z.looseObject({
-  scope: z.string().min(1).describe('`nation`, `province#…`, `region#…` or `dept#…#…`.'),
+  scope: z
+    .string()
+    .min(1)
+    .describe('`nation`, `province#…`, `region#…`, `dept#…#…` or, in an item snapshot, `item#…#…#…`.'),
   level: z.string().min(1),
   counters: z.record(z.string(), z.number()).describe('Counts of the scope in the period.'),
   rates: z
@@ -66,6 +69,7 @@ export type Refusal =
   | { reason: 'personal-field'; fields: string[] }
   | { reason: 'undeclared-field'; fields: string[] }
   | { reason: 'wrong-period'; expected: string }
+  | { reason: 'wrong-scope'; expected: string }
   | { reason: 'csv-differs' };
 
 export type Judgement =
@@ -99,6 +103,32 @@ function undeclaredFields(snapshot: PublishedSnapshot): string[] {
  * period announced, and the CSV is exactly the rendering of that JSON (so it can carry nothing the JSON does not).
  */
 export function judgeSnapshot(period: string, jsonText: string, csvText: string): Judgement {
+  return judge(period, jsonText, csvText, () => undefined);
+}
+
+/**
+ * Judges a province's item snapshot of `period` (snapshot.ts `itemSnapshotKeysOf`) by the same rules, and in
+ * addition: every scope is an item scope of that province — a file named for one province never carries another's.
+ */
+export function judgeItemSnapshot(
+  period: string,
+  province: string,
+  jsonText: string,
+  csvText: string,
+): Judgement {
+  return judge(period, jsonText, csvText, (snapshot) =>
+    snapshot.scopes.every((scope) => scope.level === 'item' && scope.province === province)
+      ? undefined
+      : { reason: 'wrong-scope', expected: `item scopes of province ${province}` },
+  );
+}
+
+function judge(
+  period: string,
+  jsonText: string,
+  csvText: string,
+  scopeRefusal: (snapshot: PublishedSnapshot) => Refusal | undefined,
+): Judgement {
   let raw: unknown;
   try {
     raw = JSON.parse(jsonText);
@@ -121,10 +151,24 @@ export function judgeSnapshot(period: string, jsonText: string, csvText: string)
   if (parsed.data.period !== period) {
     return { publishable: false, refusal: { reason: 'wrong-period', expected: period } };
   }
+  const wrongScope = scopeRefusal(parsed.data);
+  if (wrongScope) return { publishable: false, refusal: wrongScope };
   if (renderCsv(parsed.data as unknown as AssessmentSnapshot) !== csvText) {
     return { publishable: false, refusal: { reason: 'csv-differs' } };
   }
   return { publishable: true, snapshot: parsed.data };
+}
+
+/**
+ * The provinces whose item snapshots belong to a period's snapshot: those it has a province scope of. The rollup
+ * writes one item snapshot per province with cells (rollup.ts), and a province with cells has a province scope,
+ * so this names each of them — at most 32 — without listing the bucket.
+ */
+export function provincesOf(snapshot: PublishedSnapshot): string[] {
+  const provinces = snapshot.scopes
+    .filter((scope) => scope.level === 'province' && typeof scope.province === 'string')
+    .map((scope) => scope.province as string);
+  return [...new Set(provinces)].sort();
 }
 
 /** The index with `period` added once: newest first (a month sorts after its own days, `2026-09` < `2026-09-01`). */
@@ -137,3 +181,5 @@ export const EMPTY_INDEX: PublishedIndex = { periods: [] };
 
 /** The published copies of a period: the same keys in the public bucket as in the private one. */
 export const publishedKeysOf = snapshotKeysOf;
+/** The published copies of a province's item snapshot of a period: the same keys as in the private bucket. */
+export const publishedItemKeysOf = itemSnapshotKeysOf;

@@ -384,11 +384,11 @@ export const createParking =
  * The consumer's own DynamoDB client. A submission is a chain of ~7 calls, so a throttled table (or one call that
  * hangs) decides whether a whole batch ends within its time: more attempts (standard mode, with the SDK's
  * exponential back-off and jitter) absorb sustained throttling instead of failing the message, and a call that
- * has not answered in 3 s — DynamoDB answers in milliseconds — is abandoned and retried rather than waited for
+ * has not answered in 5 s — DynamoDB answers in milliseconds — is abandoned and retried rather than waited for
  * until the batch times out. Every write here is conditional, so a retried write that had been applied is a no-op.
  */
 export const CONSUMER_DYNAMODB_MAX_ATTEMPTS = 8;
-const CONSUMER_DYNAMODB_REQUEST_TIMEOUT_MS = 3_000;
+const CONSUMER_DYNAMODB_REQUEST_TIMEOUT_MS = 5_000;
 const consumerDocumentClient = () =>
   createDocumentClient(
     traced(

@@ -6,12 +6,14 @@ import { loadConfig, requiredString } from '../../shared/config';
 import { once, routedHandler } from '../../shared/entry';
 import { createEventPublisher, type EventPublisher } from '../../shared/events';
 import { logger } from '../../shared/observability';
+import { kmsPublicKeySpki } from '../../shared/published-token-key';
 import { bearerVerifierFromEnvironment } from '../../shared/user-token';
-import { createEvaluationApi, EVALUATION_ROUTES, type EvaluationQueue } from './api';
 import type { IndexedEvaluation } from './domain/ingest';
+import { createSubmission, EVALUATION_ROUTES, type EvaluationQueue } from './evaluation-routes';
 
 /**
- * `POST /v1/evaluations` in the public cloud (DESIGN §4): the same route and checks as `api.ts` `submitHandler`,
+ * `POST /v1/evaluations` in the public cloud (DESIGN §4): the same route and checks as `api.ts` `submitHandler`
+ * (evaluation-routes.ts `createSubmission`),
  * but the accepted evaluation leaves as an `EvaluationSubmitted` event on the public bus instead of a message on a
  * queue the public cloud does not have. The bus's one forwarding rule (infra/cross-cloud.ts) carries it to the
  * private bus, whose rule puts the detail — the very queue message — on evaluation ingest's queue.
@@ -59,12 +61,10 @@ export const handler = routedHandler({
       source: evaluationSubmittedV1Event.source,
     });
     const queue = createBusQueue(publisher);
-    const verifier = bearerVerifierFromEnvironment();
-    const { submit } = createEvaluationApi({
+    // The public cloud reads the token key from KMS (TOKEN_SIGNING_KEY_ARN); the local hub gives a JWKS URL.
+    const verifier = bearerVerifierFromEnvironment(kmsPublicKeySpki);
+    const submit = createSubmission({
       queue: () => queue,
-      idHmacKey: async () => {
-        throw new Error('the public cloud holds no ID-number key');
-      },
       verifyBearer: () => verifier,
       clock: () => new Date(),
     });

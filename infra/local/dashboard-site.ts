@@ -49,8 +49,14 @@ export function s3DashboardSource(s3: S3Client, bucket: string): DashboardSource
       const periods: string[] = [];
       let token: string | undefined;
       do {
+        // Delimited: the period snapshots only, not the per-province item snapshots in each period's folder.
         const page = await s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: SNAPSHOTS_PREFIX, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: SNAPSHOTS_PREFIX,
+            Delimiter: '/',
+            ContinuationToken: token,
+          }),
         );
         for (const { Key } of page.Contents ?? []) {
           const period = Key?.slice(SNAPSHOTS_PREFIX.length).replace(/\.json$/, '');

@@ -26,6 +26,7 @@ import { HubRestApi } from '../constructs/hub-rest-api';
 import { HubTable } from '../constructs/hub-table';
 import { acknowledgeNag } from '../constructs/nag';
 import type { FunctionPlatform } from '../constructs/platform';
+import { PublicDashboard } from '../constructs/public-dashboard';
 import { PublicEvaluationSubmission } from '../constructs/public-evaluation-submission';
 import { PublicTokenIntrospection } from '../constructs/public-token-introspection';
 import { createPublishedSnapshotsBucket, PublishedAssessments } from '../constructs/snapshot-publication';
@@ -40,7 +41,7 @@ export interface PublicCloudStackProps extends StackProps {
  * The public cloud (internet-facing): no personal data at rest. A REGIONAL REST API behind WAF with the signature
  * authorizer and usage plans per client kind, serving the citizen app; its own bus, whose one forwarding rule
  * carries the allow-listed events (infra/cross-cloud.ts) to the private bus; the bucket of published assessment
- * snapshots; and, for the signed HTTP stack, a nonce table, an idempotency table and a client registry of its own.
+ * snapshots, and the dashboard page served from it (infra/constructs/public-dashboard.ts); and, for the signed HTTP stack, a nonce table, an idempotency table and a client registry of its own.
  * It is the platform of its own functions: no VPC (nothing here to protect but keys), no ID-number key.
  */
 export class PublicCloudStack extends Stack implements FunctionPlatform {
@@ -58,6 +59,7 @@ export class PublicCloudStack extends Stack implements FunctionPlatform {
   readonly evaluationSubmission: PublicEvaluationSubmission;
   readonly tokenIntrospection: PublicTokenIntrospection;
   readonly publishedAssessments: PublishedAssessments;
+  readonly dashboard: PublicDashboard;
 
   constructor(scope: Construct, id: string, props: PublicCloudStackProps) {
     super(scope, id, props);
@@ -134,6 +136,11 @@ export class PublicCloudStack extends Stack implements FunctionPlatform {
     });
     this.publishedAssessments = new PublishedAssessments(this, 'PublishedAssessments', {
       platform: this,
+      api: this.api,
+      bucket: this.snapshotsBucket,
+    });
+    this.dashboard = new PublicDashboard(this, 'Dashboard', {
+      config,
       api: this.api,
       bucket: this.snapshotsBucket,
     });

@@ -55,6 +55,12 @@ async function until<T>(
   }
 }
 
+/** The provinces a snapshot has a scope of: those the rollup wrote an item snapshot for. */
+const provincesIn = (snapshot: Record<string, unknown>): string[] =>
+  ((snapshot.scopes ?? []) as { level: string; province?: string }[])
+    .filter((scope) => scope.level === 'province')
+    .map((scope) => scope.province as string);
+
 const getJson = async (url: string) => {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -104,6 +110,31 @@ describe('the public cloud', () => {
       expect(await read(publicBucket, `assessments/${day}.csv`)).toBe(
         await read(privateBucket, `assessments/${day}.csv`),
       );
+      // Each province's item snapshot (the dashboard's drill-down) crossed with it, of the day and of its month.
+      for (const period of [day, month]) {
+        const snapshot = JSON.parse((await read(privateBucket, `assessments/${period}.json`)) ?? '{}');
+        const provinces = provincesIn(snapshot);
+        expect(provinces.length, period).toBeGreaterThan(0);
+        for (const province of provinces) {
+          for (const key of [
+            `assessments/${period}/items-${province}.json`,
+            `assessments/${period}/items-${province}.csv`,
+          ]) {
+            const privateCopy = await read(privateBucket, key);
+            expect(privateCopy, key).toBeDefined();
+            expect(await read(publicBucket, key), key).toBe(privateCopy);
+          }
+        }
+      }
+      const [province] = provincesIn(published.body);
+      const items = JSON.parse(
+        (await read(publicBucket, `assessments/${day}/items-${province}.json`)) ?? '{}',
+      );
+      expect(items.scopes.length).toBeGreaterThan(0);
+      for (const scope of items.scopes) {
+        expect(scope).toMatchObject({ level: 'item', province });
+        expect(scope.itemCode).toEqual(expect.any(String));
+      }
     } finally {
       s3.destroy();
     }
@@ -124,11 +155,32 @@ describe('the public cloud', () => {
     expect([403, 404]).toContain(ingest.status);
   });
 
-  it('serves the dashboard’s snapshots from the published copies on the public port (local hub)', async (ctx) => {
+  it('serves the dashboard’s snapshots and item drill-downs from the published copies on the public port (local hub)', async (ctx) => {
     const hub = target.local?.hub;
     if (!hub) return ctx.skip();
-    const index = await getJson(`http://127.0.0.1:${hub.publicPort}/dashboard/snapshots/index.json`);
+    const dashboard = `http://127.0.0.1:${hub.publicPort}/dashboard`;
+    const index = await getJson(`${dashboard}/snapshots/index.json`);
     expect(index.body.periods).toEqual(expect.arrayContaining([day]));
+    // A province's drill-down, as the page fetches it (relative to /dashboard/), from the published copy.
+    const [province] = provincesIn((await getJson(`${dashboard}/snapshots/${day}.json`)).body);
+    expect(province).toBeDefined();
+    const s3 = new S3Client(target.aws('s3'));
+    try {
+      const published = await s3.send(
+        new GetObjectCommand({
+          Bucket: target.output('public', 'SnapshotsBucketName'),
+          Key: `assessments/${day}/items-${province}.json`,
+        }),
+      );
+      const served = await fetch(`${dashboard}/snapshots/${day}/items-${province}.json`);
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await served.text()).toBe(await published.Body?.transformToString('utf-8'));
+    } finally {
+      s3.destroy();
+    }
+    const missing = await fetch(`${dashboard}/snapshots/${day}/items-650000.json`);
+    expect(missing.status).toBe(404);
   });
 
   it('introspects tokens statelessly on the public API: revocations are not seen there', async () => {

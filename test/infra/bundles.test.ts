@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
@@ -21,7 +21,7 @@ const REPRESENTATIVE = [
   'functions/case-aggregate/api.ts', // DynamoDB + SQS, no S3
   'functions/case-aggregate/rollup.ts', // the one case function that writes S3 snapshots
   'functions/auth-verify/authorizer.ts', // Secrets Manager only
-  'functions/evaluation-ingest/public-submit.ts', // public cloud: EventBridge
+  'functions/evaluation-ingest/public-submit.ts', // public cloud: EventBridge, KMS for the token key
 ];
 
 /** A client may be in a bundle only if the function's role may call its service with these actions. */
@@ -30,16 +30,7 @@ const CLIENT_NEEDS_ACTION: Record<string, (action: string) => boolean> = {
   '@aws-sdk/client-sqs': (a) => a === 'sqs:SendMessage',
   '@aws-sdk/client-eventbridge': (a) => a === 'events:PutEvents',
   '@aws-sdk/client-dynamodb': (a) => a.startsWith('dynamodb:'),
-};
-
-/**
- * Known extras, each with its cause; the test fails when one appears or disappears, so the list stays true.
- * public-submit imports createEvaluationApi from evaluation-ingest/api.ts, whose module also defines the private
- * batch entry point (a top-level `routedHandler(…)` call, which esbuild must keep) that enqueues to SQS. The SQS
- * client is bundled but never built; moving the shared API into its own module would drop it.
- */
-const KNOWN_UNUSABLE_CLIENTS: Record<string, string[]> = {
-  'functions/evaluation-ingest/public-submit.ts': ['@aws-sdk/client-sqs'],
+  '@aws-sdk/client-kms': (a) => a.startsWith('kms:'),
 };
 
 interface Built {
@@ -90,7 +81,7 @@ describe('function bundles', () => {
       const needs = CLIENT_NEEDS_ACTION[client];
       return needs !== undefined && !actions.some(needs);
     });
-    expect(unusable).toEqual(KNOWN_UNUSABLE_CLIENTS[entry] ?? []);
+    expect(unusable).toEqual([]);
   });
 
   it('keeps S3 out of functions that do not touch a bucket and in the one that does', () => {
@@ -110,11 +101,47 @@ describe('function bundles', () => {
     expect(zodLocales.map((path) => path.replace(/.*\/locales\//, ''))).toEqual(['en.js']);
   });
 
-  it('a bundle holds no KMS command but the two the token signer sends', () => {
-    const kmsCommands = [...bundledInputs(builtOf('functions/case-aggregate/api.ts').metafile).keys()]
-      .filter((path) => path.includes('/@aws-sdk/client-kms/') && path.includes('/commands/'))
-      .map((path) => path.replace(/.*\/commands\//, ''));
-    expect(kmsCommands.sort()).toEqual(['GetPublicKeyCommand.js', 'SignCommand.js']);
+  it('bundles the KMS client only in the public cloud, which reads the token key from KMS', () => {
+    // Private functions verify tokens against the hub's JWKS URL (shared/user-token.ts); only public entry points
+    // pass shared/published-token-key.ts, so only they carry KMS.
+    expect(bundledPackages(builtOf('functions/case-aggregate/api.ts').metafile)).not.toContain(
+      '@aws-sdk/client-kms',
+    );
+    expect(bundledPackages(builtOf('functions/evaluation-ingest/public-submit.ts').metafile)).toContain(
+      '@aws-sdk/client-kms',
+    );
+  });
+
+  it('keeps the private batch ingestion and its queue out of the public submission', () => {
+    const inputs = [
+      ...bundledInputs(builtOf('functions/evaluation-ingest/public-submit.ts').metafile).keys(),
+    ];
+    expect(inputs).not.toContain('functions/evaluation-ingest/api.ts');
+    expect(inputs).toContain('functions/evaluation-ingest/evaluation-routes.ts');
+  });
+});
+
+describe('event schemas in bundles', () => {
+  it('a module that reads only a helper of an event module does not build its schema', async () => {
+    // events/*.v1.ts build their schema in a call marked pure: unused, esbuild drops it, and the catalogue builds
+    // its own copy on first use (events/catalogue.ts). Without the mark every importer of changeIdOf built it.
+    const { file } = await buildHubBundle(
+      {
+        contents: "export { changeIdOf } from './events/case-status-changed.v1';\n",
+        name: 'change-id-only.ts',
+      },
+      join(outDir, 'change-id-only.mjs'),
+    );
+    const withSchema = await buildHubBundle(
+      {
+        contents: "export { caseStatusChangedV1 } from './events/case-status-changed.v1';\n",
+        name: 'schema.ts',
+      },
+      join(outDir, 'schema.mjs'),
+    );
+    const description = 'CaseStatusChanged v1: a status change applied to a case';
+    expect(readFileSync(withSchema.file, 'utf8')).toContain(description);
+    expect(readFileSync(file, 'utf8')).not.toContain(description);
   });
 });
 

@@ -142,7 +142,25 @@ export function tablesWithoutPitrAndCustomerManagedKey(template: CfnTemplate): s
   });
 }
 
+/**
+ * The one exemption from the runtime rules: the handler of CDK's BucketDeployment (the custom resource that puts the
+ * public dashboard's page files into the published bucket, infra/constructs/public-dashboard.ts). It runs only
+ * inside a CloudFormation deployment, which reports its failure and rolls back — there are no runtime invocations
+ * for an alarm or a trace to watch — and its Python runtime is chosen and kept current by aws-cdk-lib. It must
+ * still have a log group of its own with a retention. Found by what invokes it, not by name, so no other function
+ * can slip in.
+ */
+export function deployTimeFunctionIds(template: CfnTemplate): Set<string> {
+  return new Set(
+    resourcesOfType(template, 'Custom::CDKBucketDeployment').flatMap(([, resource]) => {
+      const id = referencedLogicalId(prop(resource, 'ServiceToken'));
+      return id ? [id] : [];
+    }),
+  );
+}
+
 export function functionsWithoutHubDefaults(template: CfnTemplate): string[] {
+  const deployTime = deployTimeFunctionIds(template);
   return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([id, fn]) => {
     const problems: string[] = [];
     const logGroupId = referencedLogicalId(prop(fn, 'LoggingConfig.LogGroup'));
@@ -150,6 +168,7 @@ export function functionsWithoutHubDefaults(template: CfnTemplate): string[] {
     if (logGroup?.Type !== 'AWS::Logs::LogGroup') problems.push(`${id}: no log group of its own`);
     else if (typeof prop(logGroup, 'RetentionInDays') !== 'number')
       problems.push(`${id}: log group keeps logs forever`);
+    if (deployTime.has(id)) return problems;
     const runtime = String(prop(fn, 'Runtime') ?? '');
     const major = Number(/^nodejs(\d+)\.x$/.exec(runtime)?.[1] ?? 0);
     if (major < MIN_NODE_MAJOR)
@@ -319,11 +338,12 @@ const watches = (alarm: CfnResource, namespace: string, metric: string, dimensio
   (prop<unknown[]>(alarm, 'AlarmActions') ?? []).length > 0 &&
   String(prop(alarm, 'AlarmDescription') ?? '').includes(RUNBOOK_LINK);
 
-/** Every function has actionable, explained alarms on its Errors and Throttles. */
+/** Every function has actionable, explained alarms on its Errors and Throttles (deploy-time handlers aside). */
 export function functionsWithoutAlarms(template: CfnTemplate): string[] {
   const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm);
+  const deployTime = deployTimeFunctionIds(template);
   return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([id]) =>
-    ['Errors', 'Throttles']
+    (deployTime.has(id) ? [] : ['Errors', 'Throttles'])
       .filter((metric) => !alarms.some((alarm) => watches(alarm, 'AWS/Lambda', metric, 'FunctionName', id)))
       .map((metric) => `${id}: no alarm on ${metric} that links its runbook`),
   );

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENTS_TAG, PERSONAL_DATA_FIELDS, PUBLIC_STORE_CONTENTS } from '../../infra/personal-data';
-import { type CfnResource, type CfnTemplate, propertyAt, resourcesOfType } from './policies';
+import {
+  type CfnResource,
+  type CfnTemplate,
+  deployTimeFunctionIds,
+  propertyAt,
+  referencedLogicalId,
+  resourcesOfType,
+} from './policies';
 import { logicalIdOf, routesOf, statementsOfRole, templateQueries } from './queries';
 import { NO_BUNDLING, type SynthesisedHub, synthHub } from './synth';
 
@@ -116,12 +123,22 @@ describe('the public cloud’s published-snapshots bucket', () => {
     const s3Grants = reads.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
     expect(s3Grants.map((s) => s.Action)).toEqual(['s3:GetObject']);
     expect(JSON.stringify(s3Grants[0]?.Resource)).toContain('/assessments/*');
-    // No other role of the public cloud touches the bucket's objects.
+    // The other roles of the public cloud that touch the bucket's objects: the dashboard's (public-dashboard.ts) —
+    // API Gateway's read role, and the page deployment's handler, which is denied assessments/ (public-dashboard.test.ts).
     const [bucketId] = publishedBucket(publicTemplate());
-    const others = resourcesOfType(publicTemplate(), 'AWS::IAM::Policy')
+    const roles = resourcesOfType(publicTemplate(), 'AWS::IAM::Policy')
       .filter(([, p]) => JSON.stringify(propertyAt(p, 'PolicyDocument')).includes(`"${bucketId}"`))
-      .map(([id]) => id);
-    expect(others).toHaveLength(1);
+      .flatMap(([, p]) => (propertyAt<unknown[]>(p, 'Roles') ?? []).map(referencedLogicalId));
+    const deployers = [...deployTimeFunctionIds(publicTemplate())].map((id) =>
+      referencedLogicalId(propertyAt(publicTemplate().Resources[id], 'Role')),
+    );
+    expect(roles.sort()).toEqual(
+      [
+        logicalIdOf(stack.publishedAssessments.readFunction.serviceRole),
+        logicalIdOf(stack.dashboard.readRole),
+        ...deployers,
+      ].sort(),
+    );
   });
 });
 

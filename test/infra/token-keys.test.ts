@@ -52,14 +52,27 @@ describe('the token signing key, as the public cloud reads it', () => {
     expect(json(variables.TOKEN_SIGNING_KEY_ARN)).toContain(`:kms:cn-north-1:${PRIVATE_ACCOUNT}:${ALIAS}`);
   });
 
-  it('grants the public function GetPublicKey through that alias alone', () => {
-    const statements = resourcesOfType(publicTemplate, 'AWS::IAM::Policy').flatMap(
+  it('grants each public token verifier (evaluation submit, introspection) GetPublicKey through that alias alone', () => {
+    const policies = resourcesOfType(publicTemplate, 'AWS::IAM::Policy');
+    const statements = policies.flatMap(
       ([, policy]) => propertyAt<Record<string, unknown>[]>(policy, 'PolicyDocument.Statement') ?? [],
     );
+    const grantees = policies
+      .filter(([, policy]) =>
+        (propertyAt<Record<string, unknown>[]>(policy, 'PolicyDocument.Statement') ?? []).some((s) =>
+          json(s.Action).includes('kms:GetPublicKey'),
+        ),
+      )
+      .map(([id]) => id);
+    expect(grantees).toHaveLength(2);
+    expect(grantees.some((id) => id.includes('Submit'))).toBe(true);
+    expect(grantees.some((id) => id.includes('Introspect'))).toBe(true);
     const kms = statements.filter((s) => json(s.Action).includes('kms:GetPublicKey'));
-    expect(kms).toHaveLength(1);
-    expect(kms[0]?.Condition).toEqual({ StringEquals: { 'kms:RequestAlias': ALIAS } });
-    expect(json(kms[0]?.Resource)).toContain(`:kms:cn-north-1:${PRIVATE_ACCOUNT}:key/*`);
+    expect(kms).toHaveLength(2);
+    for (const statement of kms) {
+      expect(statement.Condition).toEqual({ StringEquals: { 'kms:RequestAlias': ALIAS } });
+      expect(json(statement.Resource)).toContain(`:kms:cn-north-1:${PRIVATE_ACCOUNT}:key/*`);
+    }
     expect(statements.some((s) => json(s.Action).includes('kms:Sign'))).toBe(false);
   });
 });

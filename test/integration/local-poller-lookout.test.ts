@@ -9,7 +9,7 @@ import { CreateQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aw
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEngine } from '../../infra/local/engines/dynamodb';
 import type { FunctionHost, HubModel, QueueModel } from '../../infra/local/model';
-import { Lookout, type SqsPollers, startSqsPollers } from '../../infra/local/sqs-poller';
+import { Lookout, receiveShares, type SqsPollers, startSqsPollers } from '../../infra/local/sqs-poller';
 import { startLocalSqs, stopLocalSqs } from '../support/sqs';
 
 const LOOPS = 5;
@@ -21,19 +21,34 @@ let engine: RunningEngine;
 let sqs: SQSClient;
 let queue: QueueModel;
 let receives = 0;
+const inFlight = { now: 0, most: 0 };
 
-/** Counts the ReceiveMessage calls the poller makes through its own client. */
+/** Counts the ReceiveMessage calls the poller makes through its own client, and how many run at once. */
 function countReceives(client: SQSClient): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName === 'ReceiveMessageCommand') receives++;
-      return next(args);
+      if (context.commandName !== 'ReceiveMessageCommand') return next(args);
+      receives++;
+      inFlight.now++;
+      inFlight.most = Math.max(inFlight.most, inFlight.now);
+      try {
+        return await next(args);
+      } finally {
+        inFlight.now--;
+      }
     },
     { step: 'initialize', name: 'countReceives' },
   );
 }
 
-function modelWith(mappingQueue: QueueModel): HubModel {
+function modelWith(
+  mappingQueue: QueueModel,
+  batching: { batchSize: number; windowSeconds: number; loops: number } = {
+    batchSize: 10,
+    windowSeconds: 0,
+    loops: LOOPS,
+  },
+): HubModel {
   return {
     tables: [],
     queues: [mappingQueue],
@@ -49,10 +64,10 @@ function modelWith(mappingQueue: QueueModel): HubModel {
         key: 'test/lookout-mapping',
         functionKey: 'test/lookout-consumer',
         queueKey: mappingQueue.key,
-        batchSize: 10,
-        maximumBatchingWindowSeconds: 0,
+        batchSize: batching.batchSize,
+        maximumBatchingWindowSeconds: batching.windowSeconds,
         reportBatchItemFailures: true,
-        maximumConcurrency: LOOPS,
+        maximumConcurrency: batching.loops,
         enabled: true,
       },
     ],
@@ -138,6 +153,62 @@ describe('SQS poller lookout', () => {
     await pollers.stop();
     pollers = undefined;
     expect(Date.now() - stopping).toBeLessThan(2_000);
+  });
+});
+
+async function sendMessages(count: number, prefix: string): Promise<void> {
+  const bodies = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  for (let i = 0; i < bodies.length; i += 10) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue.queueUrl,
+        Entries: bodies.slice(i, i + 10).map((MessageBody, index) => ({ Id: String(index), MessageBody })),
+      }),
+    );
+  }
+}
+
+async function consumed(pollers: SqsPollers, count: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while ((pollers.counters()['test/lookout-mapping']?.succeeded ?? 0) < count) {
+    if (Date.now() > deadline) throw new Error('the messages were not consumed in time');
+    await sleep(20);
+  }
+}
+
+describe('SQS poller gathering a batch', () => {
+  it('reads a backlog with several receives at once and a trickle with one at a time', async () => {
+    const { host, seen } = recordingHost();
+    // One loop, batches of 50 within a 1 s window: how it gathers, not how many loops, is the subject.
+    const batching = { batchSize: 50, windowSeconds: 1, loops: 1 };
+    const pollers = startSqsPollers({ model: modelWith(queue, batching), host, sqs, log: () => {} });
+    try {
+      await sleep(300);
+      inFlight.most = 0;
+      await sendMessages(50, 'backlog');
+      await consumed(pollers, 50);
+      expect(seen.records).toBe(50);
+      expect(inFlight.most).toBeGreaterThan(1);
+
+      // A trickle within the window: one receive per look (its hold and a 50 ms pause), not a wave each time.
+      const began = Date.now();
+      const receivesBefore = receives;
+      for (let i = 0; i < 4; i++) {
+        await sendMessages(1, `trickle-${i}`);
+        await sleep(150);
+      }
+      await consumed(pollers, 54);
+      const looks = Math.ceil((Date.now() - began) / (ENGINE_HOLD_MS + 50));
+      expect(receives - receivesBefore).toBeLessThanOrEqual(looks + 3);
+    } finally {
+      await pollers.stop();
+    }
+  });
+
+  it('splits what a batch lacks into receives of at most ten', () => {
+    expect(receiveShares(45)).toEqual([10, 10, 10, 10, 5]);
+    expect(receiveShares(10)).toEqual([10]);
+    expect(receiveShares(3)).toEqual([3]);
   });
 });
 

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRouteContracts } from '../../infra/openapi/routes';
 import { routeKey } from '../../shared/contract';
 import { startTestHub, type TestHub } from '../e2e/support/test-hub';
-import { fuzzEnvironment, fuzzSettingsFromEnv, hubFuzzTargets } from '../support/fuzz-hub';
+import {
+  FUZZ_FUNCTION_ENVIRONMENT,
+  fuzzEnvironment,
+  fuzzSettingsFromEnv,
+  hubFuzzTargets,
+} from '../support/fuzz-hub';
 import { type FuzzEnvironment, type FuzzTarget, fuzzRoute } from '../support/fuzz-routes';
 
 /**
@@ -24,7 +29,10 @@ let env: FuzzEnvironment & { close(): void };
 let targets: Map<string, FuzzTarget>;
 
 beforeAll(async () => {
-  testHub = await startTestHub('fuzz', { enforceUsagePlans: false });
+  testHub = await startTestHub('fuzz', {
+    enforceUsagePlans: false,
+    functionEnvironment: FUZZ_FUNCTION_ENVIRONMENT,
+  });
   env = await fuzzEnvironment(testHub.hub);
   const served = hubFuzzTargets(testHub.hub);
   targets = new Map(served.targets.map((t) => [routeKey(t.contract), t]));

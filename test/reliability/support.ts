@@ -70,6 +70,13 @@ export function crashBusyWorkers(hub: RunningHub, functionKey: string, wanted: n
   };
 }
 
+/** The key of the DLQ that a queue parks its messages in (the keys `deadLettered` answers with). */
+export function deadLetterQueueOf(hub: RunningHub, queueUrl: string): string {
+  const queue = hub.model.queues.find((q) => q.queueUrl === queueUrl);
+  if (!queue?.deadLetter) throw new Error(`${queueUrl} has no DLQ`);
+  return queue.deadLetter.targetKey;
+}
+
 /** Every dead-letter queue of the hub that holds messages, with how many: `{}` when nothing was parked. */
 export async function deadLettered(hub: RunningHub): Promise<Record<string, number>> {
   const dlqKeys = new Set(hub.model.queues.flatMap((q) => (q.deadLetter ? [q.deadLetter.targetKey] : [])));

@@ -140,7 +140,13 @@ async function lastRollup(s3: S3Client, bucket: string): Promise<Pick<HubStatus,
   let token: string | undefined;
   do {
     const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'assessments/', ContinuationToken: token }),
+      // Delimited: period snapshots only, not the item snapshots under assessments/<period>/.
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: 'assessments/',
+        Delimiter: '/',
+        ContinuationToken: token,
+      }),
     );
     for (const object of page.Contents ?? []) {
       if (!object.Key?.endsWith('.json') || !object.LastModified) continue;

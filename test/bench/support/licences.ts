@@ -16,17 +16,20 @@ export const benchLicenceId = (serial: string) =>
     version: '001',
   });
 
-/** The body of POST /v1/licences for that licence. */
-export const licenceIssueBody = (licenceId: string) => ({
+/** The body of POST /v1/licences for that licence, held by `holder` (the demo person by default). */
+export const licenceIssueBody = (
+  licenceId: string,
+  holder: { idNumber: string; name: string } = BENCH_HOLDER,
+) => ({
   licenceId,
   name: '营业执照',
   typeName: '营业执照',
   licenceNumber: '91330106MA2K111119',
-  holder: { type: 'person', idType: 'citizen_id', ...BENCH_HOLDER },
+  holder: { type: 'person', idType: 'citizen_id', idNumber: holder.idNumber, name: holder.name },
   authorityName: '杭州市市场监督管理局',
   jurisdictionCode: '330106',
   issuedOn: '2026-01-05',
   validFrom: '2026-01-05',
-  surface: { 名称: '杭州某某科技有限公司', 法定代表人: BENCH_HOLDER.name },
+  surface: { 名称: '杭州某某科技有限公司', 法定代表人: holder.name },
   file: { mediaType: 'application/pdf', size: BENCH_LICENCE_FILE.length },
 });
