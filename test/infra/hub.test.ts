@@ -8,6 +8,7 @@ import {
   type CfnResource,
   type CfnTemplate,
   deadLetterQueueIds,
+  deployTimeFunctionIds,
   onlyResource,
   propertyAt,
   referencedLogicalId,
@@ -257,8 +258,9 @@ describe('private cloud wiring', () => {
 
 describe('function bundles', () => {
   it('are ESM files with the require shim, found through aws:asset:path', () => {
+    // The dashboard page deployment's handler is CDK's own (Python, deploy-time only): no bundle of ours.
     const functions = [templates.private, templates.public].flatMap((t) =>
-      resourcesOfType(t, 'AWS::Lambda::Function'),
+      resourcesOfType(t, 'AWS::Lambda::Function').filter(([id]) => !deployTimeFunctionIds(t).has(id)),
     );
     for (const [id, fn] of functions) {
       const assetPath = fn.Metadata?.['aws:asset:path'];
@@ -306,7 +308,9 @@ describe('public cloud', () => {
   it('holds only the signed HTTP stack tables (nonces, idempotency) and the functions of its routes', () => {
     // What they may hold is checked against the personal-data list in clouds.test.ts.
     expect(resourcesOfType(templates.public, 'AWS::DynamoDB::Table')).toHaveLength(2);
-    // The authorizer, evaluation submission, token introspection and the published assessments.
-    expect(resourcesOfType(templates.public, 'AWS::Lambda::Function')).toHaveLength(4);
+    // The authorizer, evaluation submission, token introspection and the published assessments, and the
+    // deploy-time handler that puts the dashboard page into the published bucket (public-dashboard.ts).
+    expect(resourcesOfType(templates.public, 'AWS::Lambda::Function')).toHaveLength(5);
+    expect(deployTimeFunctionIds(templates.public).size).toBe(1);
   });
 });
