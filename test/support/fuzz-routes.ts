@@ -489,8 +489,11 @@ function signatureAttacks(
   // A replay's first sending is honest: made by a caller without the scope, so that it is refused too.
   const { refused } = callersOf(contract, bearer);
   if (refused.length > 0) attacks.push('replayed');
-  // An empty path parameter names no route (404 before any signature check): attacks aim at a route.
-  const routedParams = valid.params.filter((params) => Object.values(params).every((v) => v !== ''));
+  // An empty, `.` or `..` path parameter names no route (the URL is normalised, 404 before any signature check):
+  // attacks aim at a route.
+  const routedParams = valid.params.filter((params) =>
+    Object.values(params).every((v) => v !== '' && v !== '.' && v !== '..'),
+  );
   return fc
     .record({
       attack: fc.constantFrom(...attacks),
@@ -598,7 +601,9 @@ export function judge(contract: AnyRouteContract, request: FuzzRequest, answer: 
   if (answer.status >= 400) {
     const problem = problemOf(answer);
     if (typeof problem === 'string') return `${where}: ${answer.status} ${problem}`;
-    if (request.expect === 'unauthorized' && answer.status !== 401) {
+    // A 429 is also a refusal: as in API Gateway, the usage plan throttles after the authorizer, which cannot see
+    // the body, so a forged body from an exhausted client is throttled before its function can say 401.
+    if (request.expect === 'unauthorized' && answer.status !== 401 && answer.status !== 429) {
       return `${where}: signature attack answered ${answer.status} ${problem.type}, not 401`;
     }
     return undefined;
