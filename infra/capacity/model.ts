@@ -316,14 +316,15 @@ function apiFlows(load: DailyLoad): ApiFlow[] {
   ];
 }
 
-function events(load: DailyLoad) {
+function events(load: DailyLoad, assumptions: Assumptions) {
   // Entries per PutEvents call: API functions publish their request's events in one call; consumers a batch's.
   const api = {
     IdentityVerified: load.verifications,
     TicketIssued: load.signIns,
     TokenRevoked: load.revocations,
     LicenceIssued: load.licenceIssues,
-    LicenceAccessed: load.licenceRetrievals,
+    // One use record and event for the fetch, and one more for each download URL handed out with it.
+    LicenceAccessed: load.licenceRetrievals * (1 + assumptions.downloadsPerRetrieval),
   };
   const consumers = {
     CaseReceived: load.cases,
@@ -465,7 +466,7 @@ export function computeCapacity(
     peakPerSecond: peak(apiRequestsPerDay),
     usd: perMonth(apiRequestsPerDay) * prices.apiGateway.restRequest,
   };
-  const published = events(load);
+  const published = events(load, assumptions);
   const eventBridge = {
     customEvents: perMonth(published.custom),
     serviceEvents: perMonth(published.service),

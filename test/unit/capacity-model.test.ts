@@ -50,6 +50,25 @@ describe('capacity model', () => {
     );
   });
 
+  it('counts a LicenceAccessed event for each retrieval and one more for each download URL handed out', () => {
+    const withDownloads = computeCapacity(inputs, deployment, ASSUMPTIONS, {
+      scale: 1,
+      peakFactor: 2,
+      days: 53,
+    });
+    const without = computeCapacity(
+      inputs,
+      deployment,
+      { ...ASSUMPTIONS, downloadsPerRetrieval: 0 },
+      { scale: 1, peakFactor: 2, days: 53 },
+    );
+    // 2.18 M licence calls in 53 days, all retrievals, one download URL each: 2.18 M more events.
+    expect(withDownloads.eventBridge.customEvents - without.eventBridge.customEvents).toBeCloseTo(
+      2_180_000,
+      0,
+    );
+  });
+
   it('fills SQS batches with what reaches each of the 5 pollers within the batching window, up to the batch size', () => {
     const mapping = { memoryMb: 1024, batchSize: 50, batchingWindowSeconds: 1 };
     expect(messagesPerBatch(100, mapping, 5)).toBe(20);
