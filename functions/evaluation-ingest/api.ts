@@ -9,7 +9,6 @@ import { once, routedHandler } from '../../shared/entry';
 import { httpHandler } from '../../shared/http';
 import { maskIdNumber } from '../../shared/masking';
 import { hmacIdentifier } from '../../shared/pii';
-import { bearerVerifierFromEnvironment } from '../../shared/user-token';
 import { subjectOf } from '../auth-verify/domain/subject';
 import type { CaseChange } from '../case-aggregate/domain/change';
 import { createChangeQueue } from '../case-aggregate/queue';
@@ -118,21 +117,5 @@ export const handler = routedHandler({
       clock: () => new Date(),
     });
     return { ingestBatch };
-  },
-});
-
-export const submitHandler = routedHandler({
-  name: 'evaluation submission API',
-  contracts: { submit: EVALUATION_ROUTES.submit },
-  build: async () => {
-    const config = loadConfig(batchEnv);
-    const queue = createEvaluationQueue(await sqsClient(), config.EVALUATION_QUEUE_URL);
-    const verifier = bearerVerifierFromEnvironment();
-    const submit = createSubmission({
-      queue: () => queue,
-      verifyBearer: () => verifier,
-      clock: () => new Date(),
-    });
-    return { submit };
   },
 });

@@ -12,9 +12,8 @@ import type { IndexedEvaluation } from './domain/ingest';
 import { createSubmission, EVALUATION_ROUTES, type EvaluationQueue } from './evaluation-routes';
 
 /**
- * `POST /v1/evaluations` in the public cloud (DESIGN §4): the same route and checks as `api.ts` `submitHandler`
- * (evaluation-routes.ts `createSubmission`),
- * but the accepted evaluation leaves as an `EvaluationSubmitted` event on the public bus instead of a message on a
+ * `POST /v1/evaluations` in the public cloud (DESIGN §4): the route and checks of evaluation-routes.ts
+ * `createSubmission`, but the accepted evaluation leaves as an `EvaluationSubmitted` event on the public bus instead of a message on a
  * queue the public cloud does not have. The bus's one forwarding rule (infra/cross-cloud.ts) carries it to the
  * private bus, whose rule puts the detail — the very queue message — on evaluation ingest's queue.
  */
