@@ -20,21 +20,7 @@ export interface HubBucketProps {
  * <id>…), so a deployed bucket is never replaced. One scope holds at most one such bucket.
  */
 export function createHubBucket(scope: Construct, id: string, props: HubBucketProps): Bucket {
-  const accessLogs = new Bucket(scope, 'AccessLogsBucket', {
-    // The access-log delivery service writes only to SSE-S3 buckets.
-    encryption: BucketEncryption.S3_MANAGED,
-    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-    enforceSSL: true,
-    // Log delivery is granted by bucket policy (cdk.json: serverAccessLogsUseBucketPolicy), so ACLs stay off.
-    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    lifecycleRules: [{ expiration: Duration.days(365) }],
-    removalPolicy: props.removalPolicy,
-  });
-  acknowledgeNag(
-    accessLogs,
-    'S1',
-    'This bucket is the server access log destination; logging it into itself would loop.',
-  );
+  const accessLogs = createAccessLogsBucket(scope, props.removalPolicy);
   return new Bucket(scope, id, {
     encryption: BucketEncryption.KMS,
     encryptionKey: props.encryptionKey,
@@ -46,4 +32,27 @@ export function createHubBucket(scope: Construct, id: string, props: HubBucketPr
     serverAccessLogsPrefix: props.accessLogsPrefix,
     removalPolicy: props.removalPolicy,
   });
+}
+
+/**
+ * The server access log destination of a bucket, created in the scope with the logical id `AccessLogsBucket`
+ * (so a deployed one is never replaced).
+ */
+export function createAccessLogsBucket(scope: Construct, removalPolicy: RemovalPolicy): Bucket {
+  const accessLogs = new Bucket(scope, 'AccessLogsBucket', {
+    // The access-log delivery service writes only to SSE-S3 buckets.
+    encryption: BucketEncryption.S3_MANAGED,
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    // Log delivery is granted by bucket policy (cdk.json: serverAccessLogsUseBucketPolicy), so ACLs stay off.
+    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    lifecycleRules: [{ expiration: Duration.days(365) }],
+    removalPolicy,
+  });
+  acknowledgeNag(
+    accessLogs,
+    'S1',
+    'This bucket is the server access log destination; logging it into itself would loop.',
+  );
+  return accessLogs;
 }

@@ -15,6 +15,7 @@ import {
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config';
 import { DeadLetterQueue } from './dead-letter-queue';
+import { createAccessLogsBucket } from './hub-bucket';
 import { HubFunction } from './hub-function';
 import type { HubRestApi } from './hub-rest-api';
 import { acknowledgeNag, nagArnReference } from './nag';
@@ -89,19 +90,7 @@ export function createPublishedSnapshotsBucket(
   scope: Construct,
   config: Accounts & { removalPolicy: RemovalPolicy },
 ): Bucket {
-  const accessLogs = new Bucket(scope, 'AccessLogsBucket', {
-    encryption: BucketEncryption.S3_MANAGED,
-    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-    enforceSSL: true,
-    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    lifecycleRules: [{ expiration: Duration.days(365) }],
-    removalPolicy: config.removalPolicy,
-  });
-  acknowledgeNag(
-    accessLogs,
-    'S1',
-    'This bucket is the server access log destination; logging it into itself would loop.',
-  );
+  const accessLogs = createAccessLogsBucket(scope, config.removalPolicy);
   const bucket = new Bucket(scope, 'SnapshotsBucket', {
     bucketName: publishedSnapshotsBucketName(config),
     encryption: BucketEncryption.S3_MANAGED,

@@ -250,10 +250,10 @@ async function collectBatch(ctx: MappingContext): Promise<Message[]> {
   let backlog = false;
   while (byId.size < batchSize && !ctx.signal.aborted) {
     const lacking = batchSize - byId.size;
-    const asks = backlog
+    const asks: number[] = backlog
       ? receiveShares(Math.min(lacking, RECEIVE_MAX * PARALLEL_RECEIVES))
       : [Math.min(RECEIVE_MAX, lacking)];
-    const received = (await Promise.all(asks.map((count) => receive(ctx, count)))).flat();
+    const received: Message[] = (await Promise.all(asks.map((count) => receive(ctx, count)))).flat();
     // The engine can hand out one message twice in one call when its visibility runs out meanwhile.
     for (const message of received) if (message.MessageId) byId.set(message.MessageId, message);
     if (byId.size === 0) return [];
