@@ -78,7 +78,7 @@ const client = (clientId: string) => {
 };
 
 describe('the dev template through the local gateway', () => {
-  it('refuses every route but the JWKS without X-Hub-Key, before any function runs', async () => {
+  it('refuses every route but the unsigned ones (JWKS, published assessments) without X-Hub-Key, before any function runs', async () => {
     const open: string[] = [];
     for (const route of model.routes) {
       const response = await fetch(`${base()}${concretePath(route.resourcePath)}`, { method: route.method });
@@ -92,9 +92,18 @@ describe('the dev template through the local gateway', () => {
         status: 401,
       });
     }
-    expect(open).toEqual(['GET /.well-known/jwks.json']);
-    // Only the JWKS route's function ran, once: no authorizer and no guarded function was called.
-    expect(calls).toEqual([model.routes.find((route) => !route.authorizer)?.functionKey]);
+    // The public cloud's published assessments are non-personal and unsigned by design (WAF-limited).
+    expect(open).toEqual([
+      'GET /.well-known/jwks.json',
+      'GET /v1/public/assessments',
+      'GET /v1/public/assessments/{period}',
+    ]);
+    // Only the unsigned routes' functions ran, once each: no authorizer and no guarded function was called.
+    const unsignedFunctions = model.routes
+      .filter((route) => !route.authorizer)
+      .map((route) => route.functionKey);
+    expect(calls).toEqual(unsignedFunctions);
+    expect(unsignedFunctions).toHaveLength(3);
   });
 
   it('refuses an unknown access key with the same 401', async () => {
