@@ -144,7 +144,8 @@ function coalescedSender(sqs: SQSClient, queueUrl: string): (body: string) => Pr
             });
           },
           (error: unknown) => {
-            for (const entry of chunk) entry.reject(error instanceof Error ? error : new Error(String(error)));
+            for (const entry of chunk)
+              entry.reject(error instanceof Error ? error : new Error(String(error)));
           },
         );
     }
