@@ -6,7 +6,9 @@ import { encodeQuery, signRequest } from '../signing';
 /**
  * The typed client of the hub's API: signs every attempt (DESIGN §3), builds the path and query from a route's
  * contract, sends JSON, and retries only what is safe to send again —
- *   - 429 (the gateway refused it before any function ran) and, for a safe request, 503 and network failures;
+ *   - 429 (the gateway refused it before any function ran) and, for a safe request, 502/503/504 (a function that
+ *     failed, a throttled dependency, a timed-out integration: the work may or may not have happened, which the
+ *     same Idempotency-Key makes harmless) and network failures;
  *   - a safe request is a GET/HEAD/PUT/DELETE, or a POST whose route honours `Idempotency-Key` (one is made
  *     up when the caller gives none, and the same key goes with every attempt);
  *   - the wait is the response's Retry-After (capped), else exponential backoff with jitter.
@@ -20,6 +22,9 @@ export interface RetryPolicy {
   /** No wait is longer, Retry-After included. */
   maxDelayMs: number;
 }
+
+/** Answers after which the work may or may not have happened: sent again only when that is harmless. */
+const RETRYABLE_WHEN_SAFE = new Set([502, 503, 504]);
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 10_000 };
 
@@ -142,7 +147,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
         await sleep(backoff(policy, attemptNumber));
         continue;
       }
-      const retryable = response.status === 429 || (response.status === 503 && safe);
+      const retryable = response.status === 429 || (RETRYABLE_WHEN_SAFE.has(response.status) && safe);
       if (last || !retryable) return response;
       const wait = retryAfterMs(response.headers.get('retry-after')) ?? backoff(policy, attemptNumber);
       await response.body?.cancel();

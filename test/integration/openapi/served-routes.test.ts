@@ -55,7 +55,7 @@ describe('the routes the local hub serves and the OpenAPI document', () => {
     ).toEqual([]);
   });
 
-  it('leaves only the JWKS unauthorised, as its contract says', () => {
+  it('leaves unauthorised exactly the routes whose contract has no security (JWKS, published assessments)', () => {
     const open = model.routes
       .filter((route) => !route.authorizer)
       .map((r) => `${r.method} ${r.resourcePath}`);

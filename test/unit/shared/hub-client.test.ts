@@ -89,6 +89,26 @@ describe('the typed hub client', () => {
     expect(waits).toEqual([2000]);
   });
 
+  it('retries an idempotent POST after a 502 or 504 (the work may have happened) with the same key', async () => {
+    const { client, seen } = await scriptedHub([
+      { status: 502 },
+      { status: 504 },
+      { status: 202, body: reply },
+    ]);
+    const result = await client.call(CASE_ROUTES.ingest, { body: { records: [{}] } });
+    expect(result.status).toBe(202);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen.map((s) => s.idempotencyKey)).size).toBe(1);
+  });
+
+  it('does not retry a POST without idempotency on 502', async () => {
+    const { client, seen } = await scriptedHub([{ status: 502 }, { status: 202, body: reply }]);
+    expect(
+      (await client.send({ method: 'POST', path: '/v1/identity/verifications', body: '{}' })).status,
+    ).toBe(502);
+    expect(seen).toHaveLength(1);
+  });
+
   it('builds path and query from the contract, encoded as the signature expects', async () => {
     const { client, seen } = await scriptedHub([{ status: 200, body: {} }]);
     await client.call(CASE_ROUTES.getCase, { params: { caseId: '330000:ABC 1' } });
