@@ -29,7 +29,12 @@ const ROUTE_SCOPES: Record<string, string> = {
   'POST /v1/identity/verifications': 'identity:verify',
 };
 /** Routes anyone may call unsigned. */
-const PUBLIC_ROUTES = new Set(['GET /.well-known/jwks.json']);
+// Unsigned by design: the JWKS and the public cloud's published (non-personal) assessments.
+const PUBLIC_ROUTES = new Set([
+  'GET /.well-known/jwks.json',
+  'GET /v1/public/assessments',
+  'GET /v1/public/assessments/{period}',
+]);
 
 let testHub: TestHub;
 let port: number;
